@@ -1,0 +1,51 @@
+# spendkoll: the two commands a new machine needs are `make demo` and `make test`.
+# Both create the virtual environment from requirements.lock on first use.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+UV_VERSION := 0.13.8
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.spendkoll-installed
+export DO_NOT_TRACK := 1
+
+.PHONY: venv demo test test-fast lint airflow lock clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "spendkoll needs Python 3.11; set PYTHON=/path/to/python3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --require-hashes -r requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+## Generate the demo region and run the nightly DAGs end to end with `airflow dags test`.
+demo: venv
+	$(BIN)/spendkoll demo
+
+## The whole test suite, slow end-to-end tests included (this is what CI runs).
+test: venv
+	$(BIN)/ruff check src dags tests
+	$(BIN)/mypy
+	$(BIN)/pytest -n 2 --dist loadgroup
+
+## Unit tests only.
+test-fast: venv
+	$(BIN)/pytest -m "not slow"
+
+lint: venv
+	$(BIN)/ruff check src dags tests
+	$(BIN)/ruff format --check src dags tests
+	$(BIN)/mypy
+
+## Start Airflow standalone (UI on http://localhost:8080) on the demo data directory.
+airflow: venv
+	$(BIN)/spendkoll airflow-standalone
+
+## Re-resolve requirements.lock from requirements.in (needs the registry).
+lock: venv
+	$(BIN)/uv pip compile --quiet --python-version 3.11 --generate-hashes requirements.in -o requirements.lock
+
+clean:
+	rm -rf var

@@ -1,0 +1,1 @@
+"""Loaders for the three nightly sources: ledger, contract register, e-commerce."""

@@ -1,0 +1,478 @@
+"""The load pipeline every source format goes through.
+
+A format reader (:mod:`.tabular`, :mod:`.xlsx`, :mod:`.sie4`) turns a landing
+file into a UTF-8 CSV plus a column mapping (:class:`Prepared`).  This module
+then does the same for every format, in DuckDB and so in bounded memory:
+
+1. read every column as text (structural errors, e.g. a wrong column count, are
+   caught by DuckDB's reject table with their line numbers);
+2. cast each mapped field to its type; a value that does not parse sends the
+   row to ``raw.quarantine`` with file, line, column and reason;
+3. normalise and check supplier ids (personnummer pseudonymised here: they
+   never reach a table in clear text);
+4. in one transaction: delete what this delivery replaces (its months, days, or
+   the earlier delivery of the same file name), insert the rows, record the
+   batch.  A file whose checksum was loaded before changes nothing.
+
+A file that cannot be read at all, or whose share of unparseable rows is above
+the source's ``max_bad_row_share``, is rejected whole: nothing of it is loaded,
+it is moved to ``rejected/<source>/`` with a ``.reason.txt`` beside it.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+
+from spendkoll.errors import FileRejected
+from spendkoll.ids import classify_supplier_id
+from spendkoll.sources import ColumnRule, SourceConfig
+from spendkoll.textio import sha256_of
+from spendkoll.warehouse import RAW_TABLES
+
+FIELD_TYPES = {
+    "posting_date": "date", "invoice_date": "date", "start_date": "date", "end_date": "date",
+    "latest_end_date": "date", "registered_date": "date", "order_date": "date",
+    "amount": "money", "vat": "money", "estimated_annual_value": "money",
+    "line_number": "int", "from_catalogue": "bool",
+}
+ROW_REQUIRED = {
+    "ledger": ("account", "amount", "posting_date"),
+    "contracts": ("contract_id", "start_date", "end_date"),
+    "ecommerce": ("order_id", "order_date", "amount"),
+}
+DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%d/%m/%Y", "%Y-%m-%d %H:%M:%S", "%d.%m.%Y")
+TRUE_WORDS = ("1", "true", "t", "ja", "j", "yes", "y", "x", "sant")
+FALSE_WORDS = ("0", "false", "f", "nej", "n", "no", "falskt")
+SOLE_TRADER_NAME = "Enskild firma (namn dolt)"
+
+
+@dataclass
+class Prepared:
+    """A landing file made ready for the generic pipeline."""
+
+    csv_path: Path
+    delimiter: str
+    columns: dict[str, ColumnRule]
+    encoding: str
+    header: list[str]
+    rows_skipped: int = 0
+    line_column: str | None = None  # a column holding the original line numbers
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class LoadResult:
+    source: str
+    file_name: str
+    status: str  # loaded | unchanged | rejected
+    batch_id: int | None = None
+    rows_in: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    rows_skipped: int = 0
+    rows_flagged: int = 0
+    amount_loaded: Decimal | None = None
+    replaced_batches: list[int] = field(default_factory=list)
+    message: str | None = None
+
+
+Reader = Callable[[Path, SourceConfig, Path], Prepared]
+
+
+def _q(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _raw_expr(rule: ColumnRule, index: int) -> str:
+    col = f"c{index}"
+    if rule.pattern is None:
+        return col
+    group = 1 if rule.pattern.groups else 0
+    return f"regexp_extract({col}, {_q(rule.pattern.pattern)}, {group})"
+
+
+def _money_exprs(raw: str, decimal: str) -> tuple[str, str, str]:
+    cleaned = f"regexp_replace(trim({raw}), '[\\s\\x{{00a0}}\\x{{202f}}'']', '', 'g')"
+    if decimal == ",":
+        ok = r"[-+]?\d{1,3}(\.\d{3})+(,\d{1,2})?|[-+]?\d+(,\d{1,2})?"
+        value = f"try_cast(replace(replace({cleaned}, '.', ''), ',', '.') as decimal(18, 2))"
+        expected = "an amount with decimal comma and at most 2 decimals, e.g. -1234,50"
+    else:
+        ok = r"[-+]?\d{1,3}(,\d{3})+(\.\d{1,2})?|[-+]?\d+(\.\d{1,2})?"
+        value = f"try_cast(replace({cleaned}, ',', '') as decimal(18, 2))"
+        expected = "an amount with decimal point and at most 2 decimals, e.g. -1234.50"
+    guarded = f"case when regexp_full_match({cleaned}, {_q(ok)}) then {value} end"
+    return cleaned, guarded, expected
+
+
+def _field_sql(fieldname: str, raw: str, decimal: str, date_format: str | None,
+               required: bool) -> tuple[str, str]:
+    """(value expression, error expression) for one mapped field."""
+    present = f"nullif(trim({raw}), '')"
+    kind = FIELD_TYPES.get(fieldname, "text")
+    if kind == "text":
+        value = present
+        bad = "false"
+        expected = ""
+    elif kind == "date":
+        fmts = (date_format,) if date_format else DATE_FORMATS
+        tries = ", ".join(f"try_strptime({present}, {_q(f)})" for f in fmts)
+        value = f"cast(coalesce({tries}, null) as date)"
+        bad = f"{present} is not null and {value} is null"
+        expected = "a date as " + (date_format or "YYYY-MM-DD or YYYYMMDD")
+    elif kind == "money":
+        _, value, expected = _money_exprs(raw, decimal)
+        bad = f"{present} is not null and {value} is null"
+    elif kind == "int":
+        value = f"try_cast({present} as integer)"
+        bad = f"{present} is not null and {value} is null"
+        expected = "a whole number"
+    elif kind == "bool":
+        low = f"lower({present})"
+        true_list = ", ".join(_q(w) for w in TRUE_WORDS)
+        false_list = ", ".join(_q(w) for w in FALSE_WORDS)
+        value = (f"case when {low} in ({true_list}) then true "
+                 f"when {low} in ({false_list}) then false end")
+        bad = f"{present} is not null and {value} is null"
+        expected = "yes/no (1/0, ja/nej, true/false)"
+    else:  # pragma: no cover - FIELD_TYPES is closed
+        raise AssertionError(kind)
+    err_parts = []
+    if required:
+        err_parts.append(f"when {present} is null then 'required value is empty'")
+    if kind != "text":
+        err_parts.append(f"when {bad} then {_q('expected ' + expected)}")
+    err = f"case {' '.join(err_parts)} end" if err_parts else "null::varchar"
+    return value, err
+
+
+def _detect_decimal(con: duckdb.DuckDBPyConnection, raw: str) -> str:
+    comma, point = con.execute(
+        f"select count(*) filter (where regexp_matches(trim({raw}), ',\\d{{1,2}}$')), "
+        f"count(*) filter (where regexp_matches(trim({raw}), '\\.\\d{{1,2}}$')) from src"
+    ).fetchone() or (0, 0)
+    return "," if comma > point else "."
+
+
+def _period_of_file(cfg: SourceConfig, file_name: str) -> str | None:
+    if cfg.period:
+        return cfg.period
+    if cfg.period_from_filename:
+        m = cfg.period_from_filename.search(file_name)
+        if not m:
+            raise FileRejected(
+                f"file name does not match period_from_filename "
+                f"{cfg.period_from_filename.pattern!r}; cannot tell which month it holds"
+            )
+        try:
+            year, month = int(m.group("year")), int(m.group("month"))
+        except (IndexError, ValueError) as exc:
+            raise FileRejected("period_from_filename needs groups 'year' and 'month'") from exc
+        if not 1 <= month <= 12:
+            raise FileRejected(f"file name gives month {month}, expected 01 to 12")
+        return f"{year:04d}-{month:02d}"
+    return None
+
+
+def _mask(value: str | None) -> str | None:
+    """Never store a 10-digit run (a possible personnummer) in the quarantine."""
+    if value is None:
+        return None
+    return re.sub(r"\d{6}[-+]?\d{4}", "<hidden number>", value)[:500]
+
+
+def stage_file(con: duckdb.DuckDBPyConnection, prep: Prepared, cfg: SourceConfig,
+               file_name: str, key: bytes) -> dict[str, object]:
+    """Read, type and check a prepared file into temp tables ``good`` and ``bad``."""
+    ncols = len(prep.header)
+    cols = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(ncols))
+    for t in ("src", "typed", "good", "bad", "rej_errors", "rej_scans", "idmap"):
+        con.execute(f"drop table if exists {t}")
+    con.execute(
+        f"""create temp table src as
+        select row_number() over () as rn, *
+        from read_csv({_q(str(prep.csv_path))}, delim={_q(prep.delimiter)}, header=true,
+                      columns={{{cols}}}, auto_detect=false, quote='"', escape='"',
+                      strict_mode=true, null_padding=false, store_rejects=true,
+                      rejects_table='rej_errors', rejects_scan='rej_scans',
+                      max_line_size=1048576)"""
+    )
+    index = {name: i for i, name in enumerate(prep.header)}
+    mapped: dict[str, tuple[int, ColumnRule]] = {}
+    for fieldname, rule in prep.columns.items():
+        key_name = _norm_header(rule.column)
+        if key_name in index:
+            mapped[fieldname] = (index[key_name], rule)
+    decimal = cfg.decimal
+    if decimal is None:
+        money = [f for f in mapped if FIELD_TYPES.get(f) == "money"]
+        decimal = _detect_decimal(con, _raw_expr(mapped[money[0]][1], mapped[money[0]][0])) \
+            if money else "."
+
+    # Line numbers: given by the reader (SIE), or record number + header + the
+    # structurally rejected lines before it.
+    if prep.line_column is not None:
+        line_expr = f"cast(c{index[_norm_header(prep.line_column)]} as bigint)"
+    else:
+        line_expr = (
+            "rn + 1 + (select count(*) from (select line, row_number() over (order by line) "
+            "as k from rej_errors) r where r.line - 1 - r.k < rn)"
+        )
+    kind_required = ROW_REQUIRED[cfg.kind]
+    selects = [f"{line_expr} as source_line"]
+    errs = []
+    for fieldname, (i, rule) in mapped.items():
+        raw = _raw_expr(rule, i)
+        value, err = _field_sql(fieldname, raw, decimal, cfg.date_format,
+                                fieldname in kind_required)
+        selects.append(f"{value} as {fieldname}")
+        selects.append(f"{raw} as raw__{fieldname}")
+        selects.append(f"{err} as err__{fieldname}")
+        errs.append(fieldname)
+    con.execute(f"create temp table typed as select {', '.join(selects)} from src")
+
+    any_err = " or ".join(f"err__{f} is not null" for f in errs) or "false"
+    con.execute(f"create temp table good as select * from typed where not ({any_err})")
+    bad_parts = [
+        f"select source_line as line, {_q(prep.columns[f].column)} as column_name, "
+        f"raw__{f} as value, err__{f} as reason from typed where err__{f} is not null"
+        for f in errs
+    ]
+    bad_parts.append(
+        "select line, column_name, csv_line as value, "
+        "error_type || ': ' || error_message as reason from rej_errors"
+    )
+    con.execute(f"create temp table bad as {' union all '.join(bad_parts)}")
+
+    rows_parsed = con.execute("select count(*) from src").fetchone()[0]  # type: ignore[index]
+    rows_rejected_struct = con.execute(
+        "select count(distinct line) from rej_errors").fetchone()[0]  # type: ignore[index]
+    rows_bad = con.execute(
+        f"select count(*) from typed where {any_err}").fetchone()[0]  # type: ignore[index]
+
+    # Supplier ids: classify each distinct value once, in Python.
+    con.execute(
+        "create temp table idmap (raw varchar, supplier_key varchar, supplier_id_status varchar,"
+        " supplier_legal_form varchar, supplier_id_note varchar, supplier_id_raw varchar)"
+    )
+    if "supplier_id" in mapped:
+        distinct = [r[0] for r in con.execute(
+            "select distinct raw__supplier_id from good").fetchall()]
+        rows = []
+        for raw_id in distinct:
+            sid = classify_supplier_id(raw_id, key)
+            rows.append((raw_id, sid.key, sid.status.value, sid.legal_form, sid.note,
+                         sid.raw_safe))
+        if rows:
+            con.executemany("insert into idmap values (?, ?, ?, ?, ?, ?)", rows)
+    return {
+        "mapped": mapped, "decimal": decimal,
+        "rows_in": rows_parsed + rows_rejected_struct + prep.rows_skipped,
+        "rows_bad": rows_bad + rows_rejected_struct,
+    }
+
+
+def _norm_header(name: str) -> str:
+    return name.strip().lstrip("\ufeff").strip('"').strip().lower()
+
+
+def _insert_sql(kind: str, table: str, mapped: dict[str, tuple[int, ColumnRule]],
+                batch_id: int, source: str, derived_date: str | None) -> str:
+    def col(f: str) -> str:
+        return f"g.{f}" if f in mapped else "null"
+
+    ident = (
+        "m.supplier_key, coalesce(m.supplier_id_status, 'missing'), m.supplier_legal_form, "
+        "m.supplier_id_note, m.supplier_id_raw"
+    )
+    join = "from good g left join idmap m on m.raw is not distinct from g.raw__supplier_id" \
+        if "supplier_id" in mapped else "from good g left join idmap m on false"
+    if kind == "ledger":
+        if derived_date:
+            posting, derived = f"date {_q(derived_date)}", "true"
+        else:
+            posting, derived = "g.posting_date", "false"
+        name = (f"case when m.supplier_id_status = 'sole_trader' then {_q(SOLE_TRADER_NAME)} "
+                f"else {col('supplier_name')} end")
+        return f"""insert into {table}
+            select {batch_id}, {_q(source)}, g.source_line, {col('verification_id')},
+                   {col('line_number')}, {posting}, {derived}, strftime({posting}, '%Y-%m'),
+                   {col('invoice_date')}, {col('invoice_number')}, {ident}, {name},
+                   {col('account')}, {col('account_text')}, {col('cost_centre')}, g.amount,
+                   {col('vat')}, {col('description')}
+            {join}"""
+    if kind == "contracts":
+        name = (f"case when m.supplier_id_status = 'sole_trader' then {_q(SOLE_TRADER_NAME)} "
+                f"else {col('supplier_name')} end")
+        return f"""insert into {table}
+            select {batch_id}, {_q(source)}, g.source_line, g.contract_id, {col('title')},
+                   {ident}, {name}, {col('category')}, g.start_date, g.end_date,
+                   {col('latest_end_date')}, {col('contract_type')}, {col('procured_by')},
+                   {col('registered_date')}, {col('estimated_annual_value')}
+            {join}"""
+    return f"""insert into {table}
+        select {batch_id}, {_q(source)}, g.source_line, g.order_id, g.order_date,
+               strftime(g.order_date, '%Y-%m'), {ident}, {col('cost_centre')}, g.amount,
+               {col('from_catalogue')}, {col('invoice_number')}
+        {join}"""
+
+
+def _scope(con: duckdb.DuckDBPyConnection, cfg: SourceConfig, table: str,
+           derived_period: str | None, file_name: str,
+           batch_id: int) -> tuple[list[str], str]:
+    """(scope keys, where-clause on the raw table) of what this delivery replaces."""
+    src = _q(cfg.name)
+    if cfg.kind == "contracts" or cfg.replace == "file":
+        if cfg.kind == "contracts" and cfg.replace != "file":
+            return ["snapshot"], f"source_name = {src} and batch_id <> {batch_id}"
+        return [file_name], (
+            f"source_name = {src} and batch_id in (select batch_id from raw.load_batch "
+            f"where source_name = {src} and file_name = {_q(file_name)} and status = 'loaded') "
+            f"and batch_id <> {batch_id}"
+        )
+    date_col = "posting_date" if cfg.kind == "ledger" else "order_date"
+    if cfg.replace == "day":
+        keys = [str(r[0]) for r in con.execute(
+            f"select distinct {date_col} from {table} where batch_id = {batch_id} "
+            "order by 1").fetchall()]
+        where_keys = ", ".join(f"date {_q(k)}" for k in keys) or "null"
+        return keys, (f"source_name = {src} and {date_col} in ({where_keys}) "
+                      f"and batch_id <> {batch_id}")
+    keys = [r[0] for r in con.execute(
+        f"select distinct period from {table} where batch_id = {batch_id} order by 1"
+    ).fetchall()]
+    if derived_period and derived_period not in keys:
+        keys.append(derived_period)
+    where_keys = ", ".join(_q(k) for k in keys) or "null"
+    return keys, f"source_name = {src} and period in ({where_keys}) and batch_id <> {batch_id}"
+
+
+def load_file(con: duckdb.DuckDBPyConnection, path: Path, cfg: SourceConfig, reader: Reader,
+              archive_dir: Path, work_dir: Path, key: bytes) -> LoadResult:
+    """Load one landing file.  Raises :class:`FileRejected` when nothing may be loaded."""
+    file_name = path.name
+    digest = sha256_of(path)
+    seen = con.execute(
+        "select batch_id from raw.load_batch where source_name = ? and sha256 = ? "
+        "and status in ('loaded', 'replaced') order by batch_id limit 1",
+        [cfg.name, digest],
+    ).fetchone()
+    if seen:
+        path.unlink()
+        return LoadResult(cfg.name, file_name, "unchanged", batch_id=seen[0],
+                          message=f"identical to batch {seen[0]}; nothing changed")
+
+    started = datetime.now(UTC).replace(tzinfo=None)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    prep = reader(path, cfg, work_dir)
+    derived_period = _period_of_file(cfg, file_name) if (
+        cfg.kind == "ledger" and "posting_date" not in prep.columns) else None
+    if cfg.kind == "ledger" and "posting_date" not in prep.columns and not derived_period:
+        raise FileRejected("the mapping has no posting date column and the source config gives "
+                           "no period: set 'period' or 'period_from_filename'")
+    derived_date = None
+    if derived_period:
+        y, m = map(int, derived_period.split("-"))
+        derived_date = f"{derived_period}-{calendar.monthrange(y, m)[1]:02d}"
+
+    info = stage_file(con, prep, cfg, file_name, key)
+    rows_in = int(info["rows_in"])  # type: ignore[call-overload]
+    rows_bad = int(info["rows_bad"])  # type: ignore[call-overload]
+    data_rows = rows_in - prep.rows_skipped
+    if data_rows and rows_bad / data_rows > cfg.max_bad_row_share:
+        top = con.execute(
+            "select line, column_name, reason from bad order by line nulls last limit 3"
+        ).fetchall()
+        examples = "; ".join(f"line {ln}, column {c!r}: {r}" for ln, c, r in top)
+        raise FileRejected(
+            f"{rows_bad} of {data_rows} rows cannot be parsed (more than "
+            f"{cfg.max_bad_row_share:.0%}): is the source config right? First: {examples}"
+        )
+
+    batch_id = con.execute("select nextval('raw.batch_seq')").fetchone()[0]  # type: ignore[index]
+    table = RAW_TABLES[cfg.kind]
+    archive_dir.mkdir(parents=True, exist_ok=True)
+    archived = archive_dir / f"{batch_id:06d}_{digest[:12]}_{file_name}"
+    shutil.copy2(path, archived)
+    try:
+        con.execute("begin transaction")
+        con.execute(_insert_sql(cfg.kind, table, info["mapped"], batch_id,  # type: ignore[arg-type]
+                                cfg.name, derived_date))
+        keys, where = _scope(con, cfg, table, derived_period, file_name, batch_id)
+        affected = [r[0] for r in con.execute(
+            f"select distinct batch_id from {table} where {where}").fetchall()]
+        con.execute(f"delete from {table} where {where}")
+        replaced = []
+        for old in affected:
+            left = con.execute(f"select count(*) from {table} where batch_id = ?",
+                               [old]).fetchone()[0]  # type: ignore[index]
+            if left == 0:
+                replaced.append(old)
+                con.execute("update raw.load_batch set status = 'replaced', replaced_by = ? "
+                            "where batch_id = ?", [batch_id, old])
+        con.execute(
+            "insert into raw.quarantine select ?, ?, ?, line, column_name, value, reason from bad",
+            [batch_id, cfg.name, file_name],
+        )
+        # Mask possible personnummer in quarantined values.
+        for line, col, value in con.execute(
+            "select line, column_name, value from raw.quarantine where batch_id = ? and "
+            "regexp_matches(value, '\\d{6}[-+]?\\d{4}')", [batch_id]
+        ).fetchall():
+            con.execute("update raw.quarantine set value = ? where batch_id = ? and line "
+                        "is not distinct from ? and column_name is not distinct from ?",
+                        [_mask(value), batch_id, line, col])
+        loaded, flagged, amount = con.execute(
+            f"select count(*), count(*) filter (where supplier_id_status in "
+            f"('missing', 'invalid')), sum(amount) from {table} where batch_id = ?",
+            [batch_id],
+        ).fetchone()  # type: ignore[misc]
+        amount_col = amount if cfg.kind != "contracts" else None
+        quarantined = rows_bad
+        con.execute(
+            "insert into raw.load_batch values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+            "?, 'loaded', ?, null, ?, ?)",
+            [batch_id, cfg.name, cfg.kind, file_name, str(archived), digest, cfg.format,
+             prep.encoding, prep.delimiter, info["decimal"], rows_in, loaded, quarantined,
+             prep.rows_skipped, flagged, amount_col, keys, "; ".join(prep.notes) or None,
+             started, datetime.now(UTC).replace(tzinfo=None)],
+        )
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        archived.unlink(missing_ok=True)
+        raise
+    path.unlink()
+    return LoadResult(cfg.name, file_name, "loaded", batch_id, rows_in, loaded, quarantined,
+                      prep.rows_skipped, flagged, amount_col, replaced,
+                      "; ".join(prep.notes) or None)
+
+
+def record_rejection(con: duckdb.DuckDBPyConnection, path: Path, cfg: SourceConfig,
+                     rejected_dir: Path, reason: str) -> LoadResult:
+    """Move a rejected file aside with its reason, and log the rejection."""
+    digest = sha256_of(path)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    rejected_dir.mkdir(parents=True, exist_ok=True)
+    dest = rejected_dir / f"{stamp}_{path.name}"
+    shutil.move(str(path), dest)
+    dest.with_name(dest.name + ".reason.txt").write_text(reason + "\n", encoding="utf-8")
+    batch_id = con.execute("select nextval('raw.batch_seq')").fetchone()[0]  # type: ignore[index]
+    now = datetime.now(UTC).replace(tzinfo=None)
+    con.execute(
+        "insert into raw.load_batch (batch_id, source_name, kind, file_name, archived_path, "
+        "sha256, format, status, message, started_at, finished_at) "
+        "values (?, ?, ?, ?, ?, ?, ?, 'rejected', ?, ?, ?)",
+        [batch_id, cfg.name, cfg.kind, path.name, str(dest), digest, cfg.format, reason, now,
+         now],
+    )
+    return LoadResult(cfg.name, path.name, "rejected", batch_id, message=reason)

@@ -1,0 +1,70 @@
+"""Run the load of one source: every file in its landing directory, oldest name first."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from spendkoll.errors import FileRejected, LoadFailed
+from spendkoll.keys import pseudonym_key
+from spendkoll.loaders.pipeline import LoadResult, Reader, load_file, record_rejection
+from spendkoll.loaders.sie4 import prepare_sie4
+from spendkoll.loaders.tabular import prepare_tabular
+from spendkoll.loaders.xlsx import prepare_xlsx
+from spendkoll.paths import DataDir
+from spendkoll.sources import SourceConfig
+from spendkoll.warehouse import writer
+
+log = logging.getLogger(__name__)
+
+
+def reader_for(cfg: SourceConfig, path: Path) -> Reader:
+    if cfg.format == "sie4":
+        return prepare_sie4
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return prepare_xlsx
+    return prepare_tabular
+
+
+def landing_files(cfg: SourceConfig, data: DataDir) -> list[Path]:
+    folder = data.landing_for(cfg.landing_dir_name)
+    folder.mkdir(parents=True, exist_ok=True)
+    return sorted(p for p in folder.glob(cfg.pattern)
+                  if p.is_file() and not p.name.startswith("."))
+
+
+def load_source(cfg: SourceConfig, data: DataDir | None = None,
+                key: bytes | None = None) -> list[LoadResult]:
+    """Load every landing file of a source; raise :class:`LoadFailed` if any was rejected.
+
+    Good files are loaded even when another file of the same run is rejected;
+    the rejected ones are moved to ``rejected/<source>/`` with their reason.
+    """
+    data = (data or DataDir.from_env()).ensure()
+    key = key or pseudonym_key()
+    results: list[LoadResult] = []
+    files = landing_files(cfg, data)
+    with writer(data.warehouse) as con:
+        for path in files:
+            work = data.work / cfg.name
+            try:
+                result = load_file(con, path, cfg, reader_for(cfg, path),
+                                   data.archive / cfg.name, work, key)
+            except FileRejected as exc:
+                reason = f"{path.name}: {exc}"
+                log.error("rejected %s", reason)
+                result = record_rejection(con, path, cfg, data.rejected / cfg.name, reason)
+            finally:
+                for tmp in work.glob(path.name + ".*"):
+                    tmp.unlink()
+            log.info("%s %s: %s", cfg.name, path.name, result.status)
+            results.append(result)
+    rejected = [r for r in results if r.status == "rejected"]
+    if rejected:
+        raise LoadFailed(
+            f"{len(rejected)} of {len(results)} file(s) of source {cfg.name!r} rejected "
+            f"(moved to {data.rejected / cfg.name}):\n"
+            + "\n".join(f"  - {r.message}" for r in rejected),
+            list(results),
+        )
+    return results

@@ -1,0 +1,77 @@
+"""Where spendkoll keeps its runtime state.
+
+Everything a run writes lives under one data directory: ``var/`` in the project
+checkout by default, or ``$SPENDKOLL_DATA_DIR``.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def project_root() -> Path:
+    """The checkout (or image directory) holding dags/, dbt_project/, include/."""
+    return Path(os.environ.get("SPENDKOLL_HOME", PROJECT_ROOT))
+
+
+@dataclass(frozen=True)
+class DataDir:
+    root: Path
+
+    @classmethod
+    def from_env(cls) -> DataDir:
+        value = os.environ.get("SPENDKOLL_DATA_DIR")
+        root = Path(value) if value else project_root() / "var"
+        return cls(root.resolve())
+
+    @property
+    def landing(self) -> Path:
+        return self.root / "landing"
+
+    @property
+    def archive(self) -> Path:
+        return self.root / "raw"
+
+    @property
+    def rejected(self) -> Path:
+        return self.root / "rejected"
+
+    @property
+    def work(self) -> Path:
+        return self.root / "work"
+
+    @property
+    def warehouse_dir(self) -> Path:
+        return self.root / "warehouse"
+
+    @property
+    def warehouse(self) -> Path:
+        return self.warehouse_dir / "spendkoll.duckdb"
+
+    @property
+    def exports(self) -> Path:
+        return self.root / "exports"
+
+    @property
+    def reports(self) -> Path:
+        return self.root / "reports"
+
+    @property
+    def airflow_home(self) -> Path:
+        return self.root / "airflow"
+
+    @property
+    def demo_answers(self) -> Path:
+        return self.root / "demo" / "answers"
+
+    def landing_for(self, source: str) -> Path:
+        return self.landing / source
+
+    def ensure(self) -> DataDir:
+        for p in (self.landing, self.archive, self.rejected, self.work, self.warehouse_dir):
+            p.mkdir(parents=True, exist_ok=True)
+        return self

@@ -1,0 +1,201 @@
+"""Source configs: what lands where, in which format, with which column mapping.
+
+A sources file is TOML with one ``[[source]]`` table per source::
+
+    [[source]]
+    name = "ledger"                 # also the landing sub-directory
+    kind = "ledger"                 # ledger | contracts | ecommerce
+    format = "leverantorsreskontra" # see FORMATS
+    pattern = "*.csv"
+    replace = "month"               # month | day | file: what a re-delivery replaces
+    encoding = "cp1252"             # optional: detected when absent
+    delimiter = ";"                 # optional: detected when absent
+    decimal = ","                   # optional: detected when absent
+    date_format = "%Y-%m-%d"        # optional: ISO, YYYYMMDD and DD/MM/YYYY are tried
+    period_from_filename = '(?P<year>\\d{4})-(?P<month>\\d{2})'  # files with no date column
+    [source.columns]                # spendkoll field = column in the file
+    supplier_id = "orgnr"
+    account = { column = "konto", pattern = '^(\\d+)' }
+
+The shipped examples live in ``include/sources/``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from spendkoll.errors import ConfigError
+from spendkoll.paths import project_root
+
+KINDS = ("ledger", "contracts", "ecommerce")
+REPLACE_SCOPES = ("month", "day", "file")
+
+# Fields of each kind, in the canonical file's column order.
+LEDGER_FIELDS = (
+    "verification_id", "line_number", "posting_date", "invoice_date", "invoice_number",
+    "supplier_id", "supplier_name", "account", "account_text", "cost_centre", "amount",
+    "vat", "description",
+)
+CONTRACT_FIELDS = (
+    "contract_id", "title", "supplier_id", "supplier_name", "category", "start_date",
+    "end_date", "latest_end_date", "contract_type", "procured_by", "registered_date",
+    "estimated_annual_value",
+)
+ECOMMERCE_FIELDS = (
+    "order_id", "order_date", "supplier_id", "cost_centre", "amount", "from_catalogue",
+    "invoice_number",
+)
+FIELDS = {"ledger": LEDGER_FIELDS, "contracts": CONTRACT_FIELDS, "ecommerce": ECOMMERCE_FIELDS}
+REQUIRED = {
+    "ledger": ("account", "amount"),
+    "contracts": ("contract_id", "supplier_id", "start_date", "end_date"),
+    "ecommerce": ("order_id", "order_date", "supplier_id", "amount"),
+}
+
+# Built-in column mappings (spendkoll field -> header in the file).
+PRESETS: dict[str, dict[str, Any]] = {
+    # The canonical spendkoll CSV (README, "Canonical ledger CSV").
+    "canonical": {
+        "verification_id": "verification_id", "line_number": "line_number",
+        "posting_date": "posting_date", "invoice_date": "invoice_date",
+        "invoice_number": "invoice_number", "supplier_id": "supplier_org_number",
+        "supplier_name": "supplier_name", "account": "account", "cost_centre": "cost_centre",
+        "amount": "amount_excl_vat", "vat": "vat", "description": "description",
+    },
+    # Sambruk/NSÖD open-data "leverantörsreskontra" 1.1 (15 columns, first 9 mandatory).
+    "leverantorsreskontra": {
+        "verification_id": "verifikationsnummer", "supplier_name": "leverantor",
+        "supplier_id": "leverantor_id", "account": "konto_nr", "account_text": "konto_text",
+        "posting_date": "bokforingsdatum", "cost_centre": "forvaltning",
+        "invoice_number": "fakturanummer", "amount": "nettobelopp",
+    },
+    "contracts": {f: f for f in CONTRACT_FIELDS} | {"supplier_id": "supplier_org_number"},
+    "ecommerce": {f: f for f in ECOMMERCE_FIELDS} | {"supplier_id": "supplier_org_number"},
+    "sie4": {},
+}
+FORMATS = tuple(PRESETS) + ("mapped",)
+PRESET_KIND = {
+    "canonical": "ledger", "leverantorsreskontra": "ledger", "sie4": "ledger", "mapped": None,
+    "contracts": "contracts", "ecommerce": "ecommerce",
+}
+
+
+@dataclass(frozen=True)
+class ColumnRule:
+    column: str
+    pattern: re.Pattern[str] | None = None  # first group (or whole match) is the value
+
+
+@dataclass(frozen=True)
+class SourceConfig:
+    name: str
+    kind: str
+    format: str
+    pattern: str = "*"
+    replace: str = "month"
+    encoding: str | None = None
+    delimiter: str | None = None
+    decimal: str | None = None
+    date_format: str | None = None
+    period: str | None = None
+    period_from_filename: re.Pattern[str] | None = None
+    max_bad_row_share: float = 0.01
+    sie_accounts: tuple[str, ...] = ("4", "5", "6", "7", "8")
+    columns: dict[str, ColumnRule] = field(default_factory=dict)
+
+    @property
+    def landing_dir_name(self) -> str:
+        return self.name
+
+
+def _column_rule(fieldname: str, value: Any, where: str) -> ColumnRule:
+    if isinstance(value, str):
+        return ColumnRule(value)
+    if isinstance(value, dict) and isinstance(value.get("column"), str):
+        pat = value.get("pattern")
+        try:
+            compiled = re.compile(pat) if pat else None
+        except re.error as exc:
+            raise ConfigError(f"{where}: columns.{fieldname}: bad pattern: {exc}") from exc
+        return ColumnRule(value["column"], compiled)
+    raise ConfigError(f"{where}: columns.{fieldname} must be a column name or "
+                      "{{ column = ..., pattern = ... }}")
+
+
+def parse_source(raw: dict[str, Any], where: str) -> SourceConfig:
+    name = raw.get("name")
+    if not isinstance(name, str) or not re.fullmatch(r"[a-z0-9_]+", name):
+        raise ConfigError(f"{where}: 'name' must be lower-case letters, digits or _")
+    where = f"{where} [{name}]"
+    fmt = raw.get("format")
+    if fmt not in FORMATS:
+        raise ConfigError(f"{where}: format {fmt!r} is not one of {', '.join(FORMATS)}")
+    kind = raw.get("kind") or PRESET_KIND[fmt]
+    if kind not in KINDS:
+        raise ConfigError(f"{where}: kind {kind!r} is not one of {', '.join(KINDS)}")
+    replace = raw.get("replace", "month" if kind == "ledger" else "file")
+    if replace not in REPLACE_SCOPES:
+        raise ConfigError(f"{where}: replace {replace!r} is not one of {REPLACE_SCOPES}")
+    decimal = raw.get("decimal")
+    if decimal not in (None, ",", "."):
+        raise ConfigError(f"{where}: decimal must be ',' or '.'")
+    columns: dict[str, ColumnRule] = {
+        f: ColumnRule(c) for f, c in PRESETS.get(fmt, {}).items()
+    }
+    for f, v in (raw.get("columns") or {}).items():
+        if f not in FIELDS[kind]:
+            raise ConfigError(f"{where}: columns.{f} is not a {kind} field "
+                              f"(fields: {', '.join(FIELDS[kind])})")
+        columns[f] = _column_rule(f, v, where)
+    if fmt != "sie4":
+        for req in REQUIRED[kind]:
+            if req not in columns:
+                raise ConfigError(f"{where}: the mapping has no column for required field {req!r}")
+    pff = raw.get("period_from_filename")
+    period = raw.get("period")
+    if period is not None and not re.fullmatch(r"\d{4}-\d{2}", str(period)):
+        raise ConfigError(f"{where}: period must look like 2016-03")
+    known = {"name", "kind", "format", "pattern", "replace", "encoding", "delimiter", "decimal",
+             "date_format", "period", "period_from_filename", "max_bad_row_share",
+             "sie_accounts", "columns"}
+    unknown = set(raw) - known
+    if unknown:
+        raise ConfigError(f"{where}: unknown setting(s) {', '.join(sorted(unknown))}")
+    return SourceConfig(
+        name=name, kind=kind, format=fmt, pattern=raw.get("pattern", "*"), replace=replace,
+        encoding=raw.get("encoding"), delimiter=raw.get("delimiter"), decimal=decimal,
+        date_format=raw.get("date_format"), period=period,
+        period_from_filename=re.compile(pff) if pff else None,
+        max_bad_row_share=float(raw.get("max_bad_row_share", 0.01)),
+        sie_accounts=tuple(str(a) for a in raw.get("sie_accounts", ("4", "5", "6", "7", "8"))),
+        columns=columns,
+    )
+
+
+def default_sources_file() -> Path:
+    value = os.environ.get("SPENDKOLL_SOURCES")
+    return Path(value) if value else project_root() / "include" / "sources" / "demo.toml"
+
+
+def load_sources(path: Path | None = None) -> dict[str, SourceConfig]:
+    path = path or default_sources_file()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ConfigError(f"sources file {path} not found (set SPENDKOLL_SOURCES)") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    out: dict[str, SourceConfig] = {}
+    for i, raw in enumerate(data.get("source", []), start=1):
+        cfg = parse_source(raw, f"{path.name} source #{i}")
+        if cfg.name in out:
+            raise ConfigError(f"{path}: source {cfg.name!r} is defined twice")
+        out[cfg.name] = cfg
+    if not out:
+        raise ConfigError(f"{path}: no [[source]] tables")
+    return out

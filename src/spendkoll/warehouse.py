@@ -1,0 +1,166 @@
+"""The embedded DuckDB warehouse: raw-layer schema and the single-writer rule.
+
+DuckDB allows one writing process at a time.  Every writer in spendkoll goes
+through :func:`writer`, which holds an exclusive file lock beside the database
+for as long as the connection is open (Airflow additionally runs writers in a
+one-slot pool).  Readers (BI tools) never open this file: they get published
+copies.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from spendkoll.errors import SpendkollError
+
+RAW_DDL = """
+create schema if not exists raw;
+create sequence if not exists raw.batch_seq start 1;
+
+create table if not exists raw.load_batch (
+    batch_id          bigint primary key,
+    source_name       varchar not null,
+    kind              varchar not null,
+    file_name         varchar not null,
+    archived_path     varchar,
+    sha256            varchar not null,
+    format            varchar,
+    encoding          varchar,
+    delimiter         varchar,
+    decimal_separator varchar,
+    rows_in           bigint,
+    rows_loaded       bigint,
+    rows_quarantined  bigint,
+    rows_skipped      bigint,
+    rows_flagged      bigint,
+    amount_loaded     decimal(18, 2),
+    scope_keys        varchar[],
+    status            varchar not null,  -- loaded | replaced | rejected
+    message           varchar,
+    replaced_by       bigint,
+    started_at        timestamp not null,
+    finished_at       timestamp
+);
+
+create table if not exists raw.ledger_line (
+    batch_id              bigint not null,
+    source_name           varchar not null,
+    source_line           bigint not null,
+    verification_id       varchar,
+    line_number           integer,
+    posting_date          date not null,
+    posting_date_derived  boolean not null,
+    period                varchar not null,
+    invoice_date          date,
+    invoice_number        varchar,
+    supplier_key          varchar,
+    supplier_id_status    varchar not null,
+    supplier_legal_form   varchar,
+    supplier_id_note      varchar,
+    supplier_id_raw       varchar,
+    supplier_name         varchar,
+    account               varchar not null,
+    account_text          varchar,
+    cost_centre           varchar,
+    amount                decimal(18, 2) not null,
+    vat                   decimal(18, 2),
+    description           varchar
+);
+
+create table if not exists raw.contract (
+    batch_id               bigint not null,
+    source_name            varchar not null,
+    source_line            bigint not null,
+    contract_id            varchar not null,
+    title                  varchar,
+    supplier_key           varchar,
+    supplier_id_status     varchar not null,
+    supplier_legal_form    varchar,
+    supplier_id_note       varchar,
+    supplier_id_raw        varchar,
+    supplier_name          varchar,
+    category               varchar,
+    start_date             date not null,
+    end_date               date not null,
+    latest_end_date        date,
+    contract_type          varchar,
+    procured_by            varchar,
+    registered_date        date,
+    estimated_annual_value decimal(18, 2)
+);
+
+create table if not exists raw.ecommerce_order (
+    batch_id            bigint not null,
+    source_name         varchar not null,
+    source_line         bigint not null,
+    order_id            varchar not null,
+    order_date          date not null,
+    period              varchar not null,
+    supplier_key        varchar,
+    supplier_id_status  varchar not null,
+    supplier_legal_form varchar,
+    supplier_id_note    varchar,
+    supplier_id_raw     varchar,
+    cost_centre         varchar,
+    amount              decimal(18, 2) not null,
+    from_catalogue      boolean,
+    invoice_number      varchar
+);
+
+create table if not exists raw.quarantine (
+    batch_id    bigint not null,
+    source_name varchar not null,
+    file_name   varchar not null,
+    line        bigint,
+    column_name varchar,
+    value       varchar,
+    reason      varchar not null
+);
+"""
+
+RAW_TABLES = {"ledger": "raw.ledger_line", "contracts": "raw.contract",
+              "ecommerce": "raw.ecommerce_order"}
+
+
+class WarehouseBusy(SpendkollError):
+    pass
+
+
+@contextmanager
+def writer(path: Path, wait_seconds: float = 600.0) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection, held under an exclusive lock beside the file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock_path = path.with_name(path.name + ".writer.lock")
+    deadline = time.monotonic() + wait_seconds
+    with lock_path.open("a") as lock:
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise WarehouseBusy(
+                        f"{path}: another spendkoll writer held the warehouse for "
+                        f"{wait_seconds:.0f}s; DuckDB allows one writer at a time"
+                    ) from None
+                time.sleep(0.5)
+        try:
+            con = duckdb.connect(str(path))
+            try:
+                con.execute(RAW_DDL)
+                yield con
+            finally:
+                con.close()
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def reader(path: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection (fails while a writer holds the file)."""
+    return duckdb.connect(str(path), read_only=True)
