@@ -37,8 +37,17 @@ DIM_SUPPLIER = "9"
 DIM_INVOICE = "10"
 
 
-def tokenize(line: str) -> list[str | list[str]]:
-    """Split a SIE line into fields; an object list ``{1 "A" 6 "P"}`` becomes a list."""
+class Unclosed(Exception):
+    pass
+
+
+def tokenize(line: str, strict: bool = False) -> list[str | list[str]]:
+    """Split a SIE line into fields; an object list ``{1 "A" 6 "P"}`` becomes a list.
+
+    A quote left open at the end of the line (a truncated text, or a CP437 letter
+    exported as ``"``) is closed there unless ``strict``; :func:`tokenize_checked`
+    reports it.
+    """
     tokens: list[str | list[str]] = []
     i, n = 0, len(line)
     stack: list[list[str]] = []
@@ -66,7 +75,7 @@ def tokenize(line: str) -> list[str | list[str]]:
                     j += 1
                 buf.append(line[j])
                 j += 1
-            if j >= n:
+            if j >= n and (strict or stack):
                 raise ValueError("a quoted field is not closed")
             word = "".join(buf)
             i = j + 1
@@ -85,6 +94,19 @@ def tokenize(line: str) -> list[str | list[str]]:
     return tokens
 
 
+def has_unclosed_quote(line: str) -> bool:
+    inside = False
+    i = 0
+    while i < len(line):
+        if line[i] == "\\" and inside:
+            i += 2
+            continue
+        if line[i] == '"':
+            inside = not inside
+        i += 1
+    return inside
+
+
 def decode_sie(raw: bytes, declared: str | None) -> tuple[str, str, list[str]]:
     """Text, codec and notes.  PC8 means CP437, but some programs write UTF-8."""
     notes: list[str] = []
@@ -101,6 +123,23 @@ def decode_sie(raw: bytes, declared: str | None) -> tuple[str, str, list[str]]:
         return text, "ascii", notes
     except UnicodeDecodeError:
         return raw.decode("cp437"), "cp437", notes
+
+
+def _fill_from_voucher(rows: list[list[str]], dims: list[dict[str, str]],
+                      objects: dict[tuple[str, str], str]) -> None:
+    """Give cost lines the voucher's supplier and invoice when the voucher has just one.
+
+    Accounting programs put dimension 9 (supplier) on the payables line (2440)
+    and often dimension 10 (invoice) on every line; a cost line then inherits them.
+    """
+    suppliers = {d[DIM_SUPPLIER] for d in dims if d.get(DIM_SUPPLIER)}
+    invoices = {d[DIM_INVOICE] for d in dims if d.get(DIM_INVOICE)}
+    for row in rows:
+        if not row[5] and len(suppliers) == 1:
+            row[5] = next(iter(suppliers))
+            row[6] = objects.get((DIM_SUPPLIER, row[5]), "")
+        if not row[4] and len(invoices) == 1:
+            row[4] = next(iter(invoices))
 
 
 def _date(value: str, line_no: int, what: str) -> str:
@@ -127,6 +166,8 @@ def prepare_sie4(path: Path, cfg: SourceConfig, work_dir: Path) -> Prepared:
     ver_rows: list[list[str]] = []
     in_block = False
     n_trans = 0
+    unclosed: list[int] = []
+    ver_dims: list[dict[str, str]] = []
 
     try:
         for line_no, line in enumerate(lines, start=1):
@@ -146,9 +187,10 @@ def prepare_sie4(path: Path, cfg: SourceConfig, work_dir: Path) -> Prepared:
                         f"line {ver_line}: voucher {ver['id']} does not balance (sum {ver_sum}); "
                         "every #VER must sum to zero"
                     )
+                _fill_from_voucher(ver_rows, ver_dims, objects)
                 writer.writerows(ver_rows)
                 has_supplier = has_supplier or any(r[5] for r in ver_rows)
-                ver, in_block, ver_rows, ver_sum = None, False, [], Decimal(0)
+                ver, in_block, ver_rows, ver_sum, ver_dims = None, False, [], Decimal(0), []
                 continue
             if not stripped.startswith("#"):
                 raise FileRejected(f"line {line_no}: expected a #LABEL, found {stripped[:40]!r}")
@@ -156,6 +198,8 @@ def prepare_sie4(path: Path, cfg: SourceConfig, work_dir: Path) -> Prepared:
                 tokens = tokenize(stripped)
             except ValueError as exc:
                 raise FileRejected(f"line {line_no}: {exc}") from exc
+            if has_unclosed_quote(stripped):
+                unclosed.append(line_no)
             label = str(tokens[0]).upper()
             args = tokens[1:]
             if label == "#SIETYP":
@@ -191,6 +235,7 @@ def prepare_sie4(path: Path, cfg: SourceConfig, work_dir: Path) -> Prepared:
                 ver_sum += amount
                 n_trans += 1
                 dims = dict(zip(objs[0::2], objs[1::2], strict=False))
+                ver_dims.append(dims)
                 if not account.startswith(cfg.sie_accounts):
                     skipped += 1
                     continue
@@ -215,6 +260,10 @@ def prepare_sie4(path: Path, cfg: SourceConfig, work_dir: Path) -> Prepared:
     if n_trans == 0:
         raise FileRejected("no #TRANS lines: nothing to load (is it a SIE 1-3 balance file?)")
 
+    if unclosed:
+        shown = ", ".join(str(n) for n in unclosed[:5])
+        notes.append(f"{len(unclosed)} line(s) with a quote left open, closed at the line end "
+                     f"(line {shown}{', ...' if len(unclosed) > 5 else ''})")
     if has_supplier:
         notes.append("supplier ids come from dimension 9 (the company's own supplier numbers "
                      "unless it exports org numbers there)")
