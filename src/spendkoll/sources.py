@@ -7,7 +7,12 @@ A sources file is TOML with one ``[[source]]`` table per source::
     kind = "ledger"                 # ledger | contracts | ecommerce
     format = "leverantorsreskontra" # see FORMATS
     pattern = "*.csv"
-    replace = "month"               # month | day | file: what a re-delivery replaces
+    replace = "month"               # month | day | file: what a re-delivery replaces:
+                                    #   month: every month the file has rows in (or the
+                                    #     month named by period/period_from_filename);
+                                    #   day: every posting day the file has rows on;
+                                    #   file: the earlier delivery with the same file name.
+                                    # Contract registers are snapshots: each replaces all.
     encoding = "cp1252"             # optional: detected when absent
     delimiter = ";"                 # optional: detected when absent
     decimal = ","                   # optional: detected when absent

@@ -31,6 +31,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from spendkoll.errors import FileRejected
 from spendkoll.ids import classify_supplier_id
@@ -267,13 +268,18 @@ def stage_file(con: duckdb.DuckDBPyConnection, prep: Prepared, cfg: SourceConfig
     if "supplier_id" in mapped:
         distinct = [r[0] for r in con.execute(
             "select distinct raw__supplier_id from good").fetchall()]
-        rows = []
-        for raw_id in distinct:
-            sid = classify_supplier_id(raw_id, key)
-            rows.append((raw_id, sid.key, sid.status.value, sid.legal_form, sid.note,
-                         sid.raw_safe))
-        if rows:
-            con.executemany("insert into idmap values (?, ?, ?, ?, ?, ?)", rows)
+        ids = [classify_supplier_id(raw_id, key) for raw_id in distinct]
+        idmap_arrow = pa.table({
+            "raw": pa.array(distinct, pa.string()),
+            "supplier_key": pa.array([i.key for i in ids], pa.string()),
+            "supplier_id_status": pa.array([i.status.value for i in ids], pa.string()),
+            "supplier_legal_form": pa.array([i.legal_form for i in ids], pa.string()),
+            "supplier_id_note": pa.array([i.note for i in ids], pa.string()),
+            "supplier_id_raw": pa.array([i.raw_safe for i in ids], pa.string()),
+        })
+        con.register("idmap_arrow", idmap_arrow)
+        con.execute("insert into idmap select * from idmap_arrow")
+        con.unregister("idmap_arrow")
     return {
         "mapped": mapped, "decimal": decimal,
         "rows_in": rows_parsed + rows_rejected_struct + prep.rows_skipped,
@@ -433,7 +439,9 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, cfg: SourceConfig, rea
                         [_mask(value), batch_id, line, col])
         loaded, flagged, amount = con.execute(
             f"select count(*), count(*) filter (where supplier_id_status in "
-            f"('missing', 'invalid')), sum(amount) from {table} where batch_id = ?",
+            f"('missing', 'invalid')), "
+            f"{'null' if cfg.kind == 'contracts' else 'sum(amount)'} from {table} "
+            "where batch_id = ?",
             [batch_id],
         ).fetchone()  # type: ignore[misc]
         amount_col = amount if cfg.kind != "contracts" else None
