@@ -1,0 +1,149 @@
+"""The ``spendkoll`` command."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+from spendkoll.errors import LoadFailed, SpendkollError
+from spendkoll.paths import DataDir
+
+
+def _data(args: argparse.Namespace) -> DataDir:
+    if getattr(args, "data_dir", None):
+        os.environ["SPENDKOLL_DATA_DIR"] = str(Path(args.data_dir).resolve())
+    return DataDir.from_env().ensure()
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from spendkoll.demo.generator import DemoSpec, generate
+
+    data = _data(args)
+    spec = DemoSpec(lines=args.lines, first_year=args.first_year, years=args.years,
+                    seed=args.seed)
+    t = time.perf_counter()
+    summary = generate(data.landing, data.demo_answers, spec)
+    print(f"demo region written to {data.landing} in {time.perf_counter() - t:.1f}s: "
+          f"{summary['lines']:,} ledger lines, {summary['suppliers']:,} suppliers, "
+          f"{summary['contracts']} contracts ({summary['contract_rows']} supplier rows), "
+          f"{summary['ecommerce_orders']:,} e-commerce orders; "
+          f"{summary['planted_miscodings']} planted mis-codings in "
+          f"{data.demo_answers / 'miscoded.csv'}")
+    return 0
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    from spendkoll.loaders.run import load_source
+    from spendkoll.sources import load_sources
+
+    data = _data(args)
+    sources = load_sources(Path(args.sources) if args.sources else None)
+    names = args.source or list(sources)
+    failed = False
+    for name in names:
+        if name not in sources:
+            print(f"no source {name!r} in the sources file (have: {', '.join(sources)})",
+                  file=sys.stderr)
+            return 2
+        try:
+            results = load_source(sources[name], data)
+        except LoadFailed as exc:
+            results = exc.results  # type: ignore[assignment]
+            print(str(exc), file=sys.stderr)
+            failed = True
+        for r in results:
+            print(f"{r.source:<12} {r.file_name:<40} {r.status:<9} in {r.rows_in:>9,} "  # type: ignore[attr-defined]
+                  f"loaded {r.rows_loaded:>9,} quarantined {r.rows_quarantined:>6,} "  # type: ignore[attr-defined]
+                  f"flagged ids {r.rows_flagged:>6,}")  # type: ignore[attr-defined]
+    return 1 if failed else 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from spendkoll.reporting.load_status import print_load_status
+
+    print_load_status(_data(args))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from spendkoll.orchestration.local_airflow import airflow_env, run_dag, setup_airflow
+    from spendkoll.orchestration.assets import LOAD_SOURCES
+    from spendkoll.paths import project_root
+    from spendkoll.reporting.load_status import print_load_status
+
+    data = _data(args)
+    args.first_year, args.years, args.seed = 2024, 2, 2017
+    cmd_generate(args)
+    env = airflow_env(data, project_root() / "include" / "sources" / "demo.toml")
+    t = time.perf_counter()
+    print("setting up Airflow (SQLite metadata database in "
+          f"{data.airflow_home}) ...", flush=True)
+    setup_airflow(env)
+    today = date.today().isoformat()
+    for source in LOAD_SOURCES:
+        dag_id = f"spendkoll_load_{source}"
+        print(f"airflow dags test {dag_id} {today} ...", flush=True)
+        run_dag(env, dag_id, today)
+    print(f"Airflow runs done in {time.perf_counter() - t:.0f}s\n")
+    print_load_status(data)
+    return 0
+
+
+def cmd_airflow_standalone(args: argparse.Namespace) -> int:
+    from spendkoll.orchestration.local_airflow import airflow_env, setup_airflow
+    from spendkoll.paths import project_root
+
+    data = _data(args)
+    env = airflow_env(data, project_root() / "include" / "sources" / "demo.toml")
+    setup_airflow(env)
+    print(f"starting `airflow standalone` with AIRFLOW_HOME={env['AIRFLOW_HOME']}; the admin "
+          "password is printed below and kept in simple_auth_manager_passwords.json there")
+    airflow_bin = str(Path(sys.executable).with_name("airflow"))
+    os.execve(airflow_bin, [airflow_bin, "standalone"], env)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="spendkoll", description=__doc__)
+    p.add_argument("--data-dir", help="runtime data directory (default $SPENDKOLL_DATA_DIR "
+                   "or var/)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    g = sub.add_parser("generate", help="write the demo region's landing files")
+    g.add_argument("--lines", type=int, default=200_000, help="ledger lines (up to 10 million)")
+    g.add_argument("--seed", type=int, default=2017)
+    g.add_argument("--first-year", type=int, default=2024)
+    g.add_argument("--years", type=int, default=2)
+    g.set_defaults(func=cmd_generate)
+
+    ld = sub.add_parser("load", help="load landing files into the warehouse")
+    ld.add_argument("source", nargs="*", help="source names (default: all)")
+    ld.add_argument("--sources", help="sources file (default $SPENDKOLL_SOURCES or the demo's)")
+    ld.set_defaults(func=cmd_load)
+
+    st = sub.add_parser("status", help="what has been loaded, per source")
+    st.set_defaults(func=cmd_status)
+
+    d = sub.add_parser("demo", help="generate the demo region and run the DAGs in Airflow")
+    d.add_argument("--lines", type=int, default=200_000)
+    d.set_defaults(func=cmd_demo)
+
+    a = sub.add_parser("airflow-standalone", help="start Airflow standalone on the data dir")
+    a.set_defaults(func=cmd_airflow_standalone)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except SpendkollError as exc:
+        print(f"spendkoll: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Airflow wiring: DAG builders used by the thin files in ``dags/``."""

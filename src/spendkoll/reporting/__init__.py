@@ -1,0 +1,1 @@
+"""Summaries printed for operators."""

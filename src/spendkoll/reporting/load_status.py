@@ -1,0 +1,46 @@
+"""Row counts in, loaded and quarantined per source, from the batch log."""
+
+from __future__ import annotations
+
+from spendkoll.paths import DataDir
+from spendkoll.warehouse import reader
+
+STATUS_SQL = """
+select source_name,
+       count(*) filter (where status in ('loaded', 'replaced'))           as files_loaded,
+       count(*) filter (where status = 'rejected')                        as files_rejected,
+       coalesce(sum(rows_in) filter (where status = 'loaded'), 0)         as rows_in,
+       coalesce(sum(rows_loaded) filter (where status = 'loaded'), 0)     as rows_loaded,
+       coalesce(sum(rows_quarantined) filter (where status = 'loaded'), 0) as rows_quarantined,
+       coalesce(sum(rows_skipped) filter (where status = 'loaded'), 0)    as rows_skipped,
+       coalesce(sum(rows_flagged) filter (where status = 'loaded'), 0)    as ids_flagged,
+       sum(amount_loaded) filter (where status = 'loaded')                as amount
+from raw.load_batch
+group by source_name
+order by source_name
+"""
+
+
+def load_status(data: DataDir) -> list[tuple[object, ...]]:
+    if not data.warehouse.exists():
+        return []
+    con = reader(data.warehouse)
+    try:
+        return con.execute(STATUS_SQL).fetchall()
+    finally:
+        con.close()
+
+
+def print_load_status(data: DataDir) -> None:
+    rows = load_status(data)
+    if not rows:
+        print(f"nothing loaded yet into {data.warehouse}")
+        return
+    print(f"Loaded into {data.warehouse} (current batches; replaced deliveries not counted):")
+    print(f"{'source':<16}{'files':>6}{'rejected':>9}{'rows in':>12}{'loaded':>12}"
+          f"{'quarantined':>13}{'skipped':>9}{'ids flagged':>12}{'amount SEK':>20}")
+    for src, files, rej, rin, loaded, quar, skipped, flagged, amount in rows:
+        amt = f"{amount:,.2f}" if amount is not None else "-"
+        print(f"{src!s:<16}{files:>6}{rej:>9}{rin:>12,}{loaded:>12,}{quar:>13,}{skipped:>9,}"
+              f"{flagged:>12,}{amt:>20}")
+    print(f"Rejected files, if any, are in {data.rejected} with a .reason.txt beside each.")
