@@ -70,7 +70,12 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from spendkoll.orchestration.local_airflow import airflow_env, run_dag, setup_airflow
+    from spendkoll.orchestration.local_airflow import (
+        DagRunFailed,
+        airflow_env,
+        run_dag,
+        setup_airflow,
+    )
     from spendkoll.orchestration.assets import LOAD_SOURCES
     from spendkoll.paths import project_root
     from spendkoll.reporting.load_status import print_load_status
@@ -84,13 +89,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
           f"{data.airflow_home}) ...", flush=True)
     setup_airflow(env)
     today = date.today().isoformat()
+    failed = []
     for source in LOAD_SOURCES:
         dag_id = f"spendkoll_load_{source}"
         print(f"airflow dags test {dag_id} {today} ...", flush=True)
-        run_dag(env, dag_id, today)
+        try:
+            run_dag(env, dag_id, today)
+        except DagRunFailed as exc:
+            print(f"  FAILED: {exc}", file=sys.stderr)
+            failed.append(dag_id)
     print(f"Airflow runs done in {time.perf_counter() - t:.0f}s\n")
     print_load_status(data)
-    return 0
+    return 1 if failed else 0
 
 
 def cmd_airflow_standalone(args: argparse.Namespace) -> int:

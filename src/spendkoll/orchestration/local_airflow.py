@@ -6,6 +6,7 @@ directory (``var/airflow``); the DAGs folder is the project's ``dags/``.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import subprocess
@@ -44,6 +45,7 @@ def airflow_env(data: DataDir, sources: Path | None = None) -> dict[str, str]:
         "AIRFLOW__LOGGING__LOGGING_LEVEL": env.get("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING"),
         "SPENDKOLL_DATA_DIR": str(data.root),
         "SPENDKOLL_HOME": str(root),
+        "SPENDKOLL_TASK_RETRIES": env.get("SPENDKOLL_TASK_RETRIES", "0"),
     })
     if sources is not None:
         env["SPENDKOLL_SOURCES"] = str(sources)
@@ -69,5 +71,24 @@ def setup_airflow(env: dict[str, str]) -> None:
     airflow(env, "dags", "reserialize")
 
 
-def run_dag(env: dict[str, str], dag_id: str, logical_date: str) -> None:
+class DagRunFailed(RuntimeError):
+    pass
+
+
+def run_dag(env: dict[str, str], dag_id: str, logical_date: str) -> str:
+    """`airflow dags test`, then the run's final state (the command exits 0 either way)."""
     airflow(env, "dags", "test", dag_id, logical_date)
+    cmd = [str(Path(sys.executable).with_name("airflow")), "dags", "list-runs", dag_id,
+           "-o", "json"]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+    runs = json.loads(proc.stdout[proc.stdout.index("["):])
+    mine = [r for r in runs if str(r.get("logical_date", "")).startswith(logical_date)]
+    if not mine:
+        raise DagRunFailed(f"{dag_id}: no run for {logical_date} found after `dags test`")
+    latest = max(mine, key=lambda r: str(r.get("run_after") or ""))
+    if latest["state"] != "success":
+        raise DagRunFailed(
+            f"{dag_id} run {latest['run_id']} ended {latest['state']}; see the task log under "
+            f"{env['AIRFLOW_HOME']}/logs"
+        )
+    return str(latest["state"])
