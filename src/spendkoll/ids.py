@@ -166,6 +166,12 @@ def _one(cell: str, key: bytes, today: date) -> SupplierId:
                     None, IdStatus.INVALID,
                     note="personnummer-like number fails the Luhn check (value not kept)",
                 )
+            return SupplierId(
+                None, IdStatus.INVALID,
+                note="third digit below 2 and no valid birth date: neither an "
+                     "organisationsnummer nor a personnummer",
+                raw_safe=_safe_text(cell),
+            )
         return SupplierId(
             None, IdStatus.INVALID, note=f"expected 10 or 12 digits, found {len(digits)}",
             raw_safe=_safe_text(cell),

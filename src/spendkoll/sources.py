@@ -11,8 +11,9 @@ A sources file is TOML with one ``[[source]]`` table per source::
                                     #   month: every month the file has rows in (or the
                                     #     month named by period/period_from_filename);
                                     #   day: every posting day the file has rows on;
-                                    #   file: the earlier delivery with the same file name.
-                                    # Contract registers are snapshots: each replaces all.
+                                    #   file: the earlier delivery with the same file name;
+                                    #   snapshot: everything loaded before from this source
+                                    #     (the default for contract registers).
     encoding = "cp1252"             # optional: detected when absent
     delimiter = ";"                 # optional: detected when absent
     decimal = ","                   # optional: detected when absent
@@ -38,7 +39,8 @@ from spendkoll.errors import ConfigError
 from spendkoll.paths import project_root
 
 KINDS = ("ledger", "contracts", "ecommerce")
-REPLACE_SCOPES = ("month", "day", "file")
+REPLACE_SCOPES = ("month", "day", "file", "snapshot")
+DEFAULT_REPLACE = {"ledger": "month", "contracts": "snapshot", "ecommerce": "month"}
 
 # Fields of each kind, in the canonical file's column order.
 LEDGER_FIELDS = (
@@ -143,9 +145,12 @@ def parse_source(raw: dict[str, Any], where: str) -> SourceConfig:
     kind = raw.get("kind") or PRESET_KIND[fmt]
     if kind not in KINDS:
         raise ConfigError(f"{where}: kind {kind!r} is not one of {', '.join(KINDS)}")
-    replace = raw.get("replace", "month" if kind == "ledger" else "file")
+    replace = raw.get("replace", DEFAULT_REPLACE[kind])
     if replace not in REPLACE_SCOPES:
         raise ConfigError(f"{where}: replace {replace!r} is not one of {REPLACE_SCOPES}")
+    if kind == "contracts" and replace in ("month", "day"):
+        raise ConfigError(f"{where}: a contract register has no posting months or days; "
+                          "use replace = 'snapshot' or 'file'")
     decimal = raw.get("decimal")
     if decimal not in (None, ",", "."):
         raise ConfigError(f"{where}: decimal must be ',' or '.'")

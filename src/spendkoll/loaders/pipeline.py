@@ -337,9 +337,9 @@ def _scope(con: duckdb.DuckDBPyConnection, cfg: SourceConfig, table: str,
            batch_id: int) -> tuple[list[str], str]:
     """(scope keys, where-clause on the raw table) of what this delivery replaces."""
     src = _q(cfg.name)
-    if cfg.kind == "contracts" or cfg.replace == "file":
-        if cfg.kind == "contracts" and cfg.replace != "file":
-            return ["snapshot"], f"source_name = {src} and batch_id <> {batch_id}"
+    if cfg.replace == "snapshot":
+        return ["snapshot"], f"source_name = {src} and batch_id <> {batch_id}"
+    if cfg.replace == "file" or cfg.kind == "contracts":
         return [file_name], (
             f"source_name = {src} and batch_id in (select batch_id from raw.load_batch "
             f"where source_name = {src} and file_name = {_q(file_name)} and status = 'loaded') "

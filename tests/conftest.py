@@ -1,0 +1,43 @@
+"""Shared fixtures: a throw-away data directory, a key, and a loader helper."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from spendkoll.paths import DataDir
+from spendkoll.sources import SourceConfig, parse_source
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).parent / "fixtures"
+SHARED_DATA = ROOT.parent / "shared" / "data"
+KEY = b"test-pseudonym-key-0123456789"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SPENDKOLL_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.setenv("SPENDKOLL_PSEUDONYM_KEY", KEY.decode())
+    monkeypatch.delenv("SPENDKOLL_SOURCES", raising=False)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> DataDir:
+    return DataDir((tmp_path / "var").resolve()).ensure()
+
+
+def source(**kw: object) -> SourceConfig:
+    raw: dict[str, object] = {"name": "ledger", "kind": "ledger", "format": "canonical"}
+    raw.update(kw)
+    return parse_source(raw, "test")
+
+
+def shared_file(*parts: str) -> Path:
+    path = SHARED_DATA.joinpath(*parts)
+    if not path.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{path} is missing: CI must have shared/ beside the clone")
+        pytest.skip(f"{path} not present (shared/ is beside the clone in CI)")
+    return path
