@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from spendkoll.paths import DataDir
 from spendkoll.sources import SourceConfig, parse_source
+
+# Airflow reads its home when first imported: give the test session its own.
+os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="spendkoll-airflow-home-")
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(Path(__file__).resolve().parents[1] / "dags")
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -444,3 +444,16 @@ def _write_contracts(path: Path, rows: list[dict[str, object]]) -> None:
     for r in rows:
         ws.append([r[h] for h in header])
     wb.save(path)
+    _fix_zip_times(path)
+
+
+def _fix_zip_times(path: Path) -> None:
+    """Rewrite the workbook's zip entries with a fixed time: same seed, same bytes."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as zin:
+        entries = [(i.filename, zin.read(i.filename)) for i in zin.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
+        for name, data in entries:
+            zout.writestr(zipfile.ZipInfo(name, date_time=(2017, 1, 1, 0, 0, 0)), data,
+                          compress_type=zipfile.ZIP_DEFLATED)

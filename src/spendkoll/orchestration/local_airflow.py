@@ -81,7 +81,9 @@ def run_dag(env: dict[str, str], dag_id: str, logical_date: str) -> str:
     cmd = [str(Path(sys.executable).with_name("airflow")), "dags", "list-runs", dag_id,
            "-o", "json"]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
-    runs = json.loads(proc.stdout[proc.stdout.index("["):])
+    # Warnings may come first; the JSON list is the last line that starts with '['.
+    json_lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("[")]
+    runs = json.loads(json_lines[-1]) if json_lines else []
     mine = [r for r in runs if str(r.get("logical_date", "")).startswith(logical_date)]
     if not mine:
         raise DagRunFailed(f"{dag_id}: no run for {logical_date} found after `dags test`")

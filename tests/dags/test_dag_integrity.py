@@ -1,0 +1,53 @@
+"""Every DAG file imports, and every DAG carries tags, an owner and retries."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def dagbag():
+    from airflow.models import DagBag
+
+    # AIRFLOW_HOME is a throw-away directory (conftest); no metadata DB is needed to parse.
+    return DagBag(dag_folder=str(ROOT / "dags"))
+
+
+def test_no_import_errors(dagbag):
+    assert dagbag.import_errors == {}
+
+
+def test_the_load_dags_are_found(dagbag):
+    assert {"spendkoll_load_ledger", "spendkoll_load_contracts",
+            "spendkoll_load_ecommerce"} <= set(dagbag.dag_ids)
+
+
+def test_every_dag_file_is_found_by_safe_mode(dagbag):
+    """Airflow skips files without the words 'airflow' and 'dag'; none may be lost."""
+    files = {p.name for p in (ROOT / "dags").glob("*.py")}
+    found = {p.rsplit("/", 1)[-1] for p in (d.fileloc for d in dagbag.dags.values())}
+    assert files == found
+
+
+@pytest.mark.parametrize("dag_id", ["spendkoll_load_ledger", "spendkoll_load_contracts",
+                                    "spendkoll_load_ecommerce"])
+def test_dag_conventions(dagbag, dag_id):
+    dag = dagbag.dags.get(dag_id)
+    assert dag.tags and "spendkoll" in dag.tags
+    assert dag.doc_md
+    assert dag.max_active_runs == 1
+    for task in dag.tasks:
+        assert task.owner == "spendkoll"
+        assert task.retries >= 1
+        # Writers of the DuckDB warehouse run one at a time.
+        assert task.pool == "spendkoll_warehouse"
+        assert [o.uri for o in task.outlets] == [f"spendkoll://warehouse/raw/{dag_id[15:]}"]
+
+
+def test_schedules(dagbag):
+    ledger = dagbag.dags["spendkoll_load_ledger"].timetable
+    contracts = dagbag.dags["spendkoll_load_contracts"].timetable
+    assert "0 2 * * *" in repr(ledger)
+    assert "0 0 * * *" in repr(contracts)
