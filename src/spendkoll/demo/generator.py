@@ -448,12 +448,16 @@ def _write_contracts(path: Path, rows: list[dict[str, object]]) -> None:
 
 
 def _fix_zip_times(path: Path) -> None:
-    """Rewrite the workbook's zip entries with a fixed time: same seed, same bytes."""
+    """Rewrite the workbook with fixed times (zip entries, core.xml): same seed, same bytes."""
+    import re
     import zipfile
 
     with zipfile.ZipFile(path) as zin:
         entries = [(i.filename, zin.read(i.filename)) for i in zin.infolist()]
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
         for name, data in entries:
+            if name == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2017-01-01T00:00:00Z",
+                              data)
             zout.writestr(zipfile.ZipInfo(name, date_time=(2017, 1, 1, 0, 0, 0)), data,
                           compress_type=zipfile.ZIP_DEFLATED)
