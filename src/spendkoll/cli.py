@@ -56,9 +56,9 @@ def cmd_load(args: argparse.Namespace) -> int:
             print(str(exc), file=sys.stderr)
             failed = True
         for r in results:
-            print(f"{r.source:<12} {r.file_name:<40} {r.status:<9} in {r.rows_in:>9,} "  # type: ignore[attr-defined]
-                  f"loaded {r.rows_loaded:>9,} quarantined {r.rows_quarantined:>6,} "  # type: ignore[attr-defined]
-                  f"flagged ids {r.rows_flagged:>6,}")  # type: ignore[attr-defined]
+            print(f"{r.source:<12} {r.file_name:<40} {r.status:<9} in {r.rows_in:>9,} "
+                  f"loaded {r.rows_loaded:>9,} quarantined {r.rows_quarantined:>6,} "
+                  f"flagged ids {r.rows_flagged:>6,}")
     return 1 if failed else 0
 
 
@@ -70,13 +70,13 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from spendkoll.orchestration.assets import LOAD_SOURCES
     from spendkoll.orchestration.local_airflow import (
         DagRunFailed,
         airflow_env,
         run_dag,
         setup_airflow,
     )
-    from spendkoll.orchestration.assets import LOAD_SOURCES
     from spendkoll.paths import project_root
     from spendkoll.reporting.load_status import print_load_status
 

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import duckdb
 import pytest
+from conftest import KEY, source
 from openpyxl import Workbook
 
-from conftest import KEY, source
 from spendkoll.errors import LoadFailed
 from spendkoll.loaders.run import load_source
 

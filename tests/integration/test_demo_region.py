@@ -8,8 +8,8 @@ import sys
 
 import duckdb
 import pytest
-
 from conftest import KEY
+
 from spendkoll.demo.generator import DemoSpec, generate
 from spendkoll.loaders.run import load_source
 from spendkoll.sources import load_sources

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from conftest import KEY, source
+
 from spendkoll.errors import ConfigError, LoadFailed
 from spendkoll.loaders.run import load_source
 from spendkoll.paths import DataDir
@@ -137,7 +137,7 @@ def test_missing_required_column_rejects_and_names_it(data_dir):
 
 def test_invalid_utf8_rejects_with_line(data_dir):
     text = ("\n".join([HEADER, *ROWS]) + "\n").encode("utf-8")
-    bad = text.replace("Anna".encode(), b"\xc3\x28nna")
+    bad = text.replace(b"Anna", b"\xc3\x28nna")
     folder = data_dir.landing_for("ledger")
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "ledger_2024-03.csv").write_bytes(bad)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from conftest import FIXTURES, KEY, ROOT, shared_file
+
 from spendkoll.errors import LoadFailed
 from spendkoll.loaders.run import load_source
 from spendkoll.sources import load_sources

@@ -203,10 +203,11 @@ def make_contracts(rng: np.random.Generator, sup: Suppliers, spec: DemoSpec,
     start_all = date(spec.first_year, 1, 1)
     end_all = date(spec.first_year + spec.years, 1, 1) - timedelta(days=1)
     span = (end_all - start_all).days
-    chosen = sorted(np.flatnonzero(sup.contracted), key=lambda i: -sup.spend_weight[i])
+    chosen = sorted((int(i) for i in np.flatnonzero(sup.contracted)),
+                    key=lambda i: -sup.spend_weight[i])
     own = chosen[: max(1, n_target * 3 // 5)]
     shared = chosen[len(own):]
-    others = [i for i in np.flatnonzero(~sup.contracted)
+    others = [int(i) for i in np.flatnonzero(~sup.contracted)
               if BY_NUMBER[sup.account[i]].spend_class == "addressable"]
     rng.shuffle(others)
     rows: list[dict[str, object]] = []
@@ -281,7 +282,6 @@ def generate(out: Path, answers_dir: Path, spec: DemoSpec = DemoSpec()) -> dict[
     p_ecom = min(0.95, ECOMMERCE_SHARE / cat_spend) if cat_spend else 0.0
     inv_p = sup.invoice_weight / sup.invoice_weight.sum()
     mean_amount = MEAN_INVOICE * sup.spend_weight / sup.invoice_weight  # per supplier
-    account_numbers = np.array([a.number for a in ACCOUNTS], dtype=object)
     vat_of = {a.number: a.vat for a in ACCOUNTS}
     addressable_accounts = [a.number for a in ACCOUNTS if a.spend_class == "addressable"]
     id_forms = np.array([[_variant(o, r) for r in (0.5, 0.02, 0.06, 0.10)] for o in sup.orgnr],
@@ -431,9 +431,9 @@ def generate(out: Path, answers_dir: Path, spec: DemoSpec = DemoSpec()) -> dict[
 
 
 def _write_contracts(path: Path, rows: list[dict[str, object]]) -> None:
-    from openpyxl import Workbook
-
     import datetime as dt
+
+    from openpyxl import Workbook
 
     wb = Workbook(write_only=True)
     # Fixed document dates keep the file byte-identical between runs (same checksum).

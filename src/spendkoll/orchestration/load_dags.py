@@ -29,11 +29,11 @@ def load_summary(source: str) -> dict[str, Any]:
     """Run the load of one source; the returned summary is the task's XCom."""
     from dataclasses import asdict
 
+    from airflow.sdk.exceptions import AirflowFailException
+
     from spendkoll.errors import LoadFailed
     from spendkoll.loaders.run import load_source
     from spendkoll.sources import load_sources
-
-    from airflow.sdk.exceptions import AirflowFailException
 
     cfg = load_sources()[source]
     try:
