@@ -110,8 +110,9 @@ def cmd_airflow_standalone(args: argparse.Namespace) -> int:
     data = _data(args)
     env = airflow_env(data, project_root() / "include" / "sources" / "demo.toml")
     setup_airflow(env)
-    print(f"starting `airflow standalone` with AIRFLOW_HOME={env['AIRFLOW_HOME']}; the admin "
-          "password is printed below and kept in simple_auth_manager_passwords.json there")
+    print(f"starting `airflow standalone` with AIRFLOW_HOME={env['AIRFLOW_HOME']}: UI on "
+          "http://localhost:8080; the admin password is printed below and kept in "
+          "simple_auth_manager_passwords.json.generated there")
     airflow_bin = str(Path(sys.executable).with_name("airflow"))
     os.execve(airflow_bin, [airflow_bin, "standalone"], env)
 

@@ -46,6 +46,8 @@ def airflow_env(data: DataDir, sources: Path | None = None) -> dict[str, str]:
         "SPENDKOLL_DATA_DIR": str(data.root),
         "SPENDKOLL_HOME": str(root),
         "SPENDKOLL_TASK_RETRIES": env.get("SPENDKOLL_TASK_RETRIES", "0"),
+        # `airflow standalone` starts its components as `airflow ...` through PATH.
+        "PATH": os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]),
     })
     if sources is not None:
         env["SPENDKOLL_SOURCES"] = str(sources)
