@@ -32,7 +32,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
           f"{summary['contracts']} contracts ({summary['contract_rows']} supplier rows), "
           f"{summary['ecommerce_orders']:,} e-commerce orders; "
           f"{summary['planted_miscodings']} planted mis-codings in "
-          f"{data.demo_answers / 'miscoded.csv'}")
+          f"{data.demo_answers / 'miscoded.csv'}, {summary['malformed_rows']} malformed rows "
+          f"for the quarantine in {data.demo_answers / 'quarantine_expected.csv'}")
     return 0
 
 

@@ -124,3 +124,13 @@ def test_a_million_lines_stream_in_bounded_memory(tmp_path):
     lines = sum(1 for p in (tmp_path / "l" / "ledger").glob("*.csv")
                 for _ in p.open()) - 24
     assert lines >= 1_000_000
+
+
+def test_demo_malformed_rows_are_quarantined_where_the_answer_file_says(demo_db):
+    con, summary, data = demo_db
+    expected = [line.split(";") for line in
+                (data.demo_answers / "quarantine_expected.csv").read_text().splitlines()[1:]]
+    assert summary["malformed_rows"] == len(expected) == 3
+    got = con.execute("select file_name, line, coalesce(column_name, '') from raw.quarantine "
+                      "order by line").fetchall()
+    assert [(f, str(ln), c) for f, ln, c in got] == [(f, ln, c) for f, ln, c, _ in expected]

@@ -296,6 +296,7 @@ def generate(out: Path, answers_dir: Path, spec: DemoSpec = DemoSpec()) -> dict[
     for d in (ledger_dir, ecom_dir, contract_dir, answers_dir):
         d.mkdir(parents=True, exist_ok=True)
     answers: list[list[object]] = []
+    broken: list[list[object]] = []
     lines_per_month = spec.lines / len(spec.months)
     written = 0
     ecom_orders = 0
@@ -397,8 +398,11 @@ def generate(out: Path, answers_dir: Path, spec: DemoSpec = DemoSpec()) -> dict[
                 answers.append([f"ledger_{year}-{month:02d}.csv", ver[j] + "D", int(line_no[j]),
                                 "duplicate", accounts[j], accounts[j]])
             table = pa.concat_tables([table, extra])
-        pacsv.write_csv(table, ledger_dir / f"ledger_{year}-{month:02d}.csv",
+        ledger_file = ledger_dir / f"ledger_{year}-{month:02d}.csv"
+        pacsv.write_csv(table, ledger_file,
                         pacsv.WriteOptions(delimiter=";", quoting_style="needed"))
+        if mi == 4:
+            broken.extend(_append_broken_rows(ledger_file, table.num_rows, year, month))
         written += target
         with (ecom_dir / f"ehandel_{year}-{month:02d}.csv").open(
                 "w", encoding="cp1252", newline="") as f:
@@ -419,15 +423,38 @@ def generate(out: Path, answers_dir: Path, spec: DemoSpec = DemoSpec()) -> dict[
         w.writerow(["file", "verification_id", "line_number", "kind", "coded_account",
                     "correct_account"])
         w.writerows(answers)
+    with (answers_dir / "quarantine_expected.csv").open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, delimiter=";")
+        w.writerow(["file", "line", "column", "why"])
+        w.writerows(broken)
     summary = {
         "lines": spec.lines, "suppliers": n_sup,
         "contracts": len({c["contract_id"] for c in contracts}), "contract_rows": len(contracts),
         "ecommerce_orders": ecom_orders, "planted_miscodings": len(answers),
+        "malformed_rows": len(broken),
         "months": len(spec.months), "seed": spec.seed,
         "legal_forms": {v: k for k, v in LEGAL_FORMS.items()},
     }
     (answers_dir / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     return summary
+
+
+def _append_broken_rows(path: Path, rows: int, year: int, month: int) -> list[list[object]]:
+    """Three rows a real export can hold and the loader must quarantine, not load."""
+    d = f"{year}-{month:02d}-15"
+    lines = [
+        (f'"LFX-1";1;"{year}-{month:02d}-32";"{d}";"1";"556036-0793";"Felaktig AB";'
+         '"6410";"HSV01";100.00;25.00;"day 32"', "posting_date", "no such date"),
+        (f'"LFX-2";1;"{d}";"{d}";"2";"556036-0793";"Felaktig AB";"6410";"HSV01";'
+         '"1.234,5,6";0;"amount"', "amount_excl_vat", "not an amount"),
+        (f'"LFX-3";1;"{d}";"{d}";"3";"556036-0793";"Felaktig AB";"6410";"HSV01";10.00;'
+         '2.50;"text";"an extra column"', "", "13 columns, 12 expected"),
+    ]
+    with path.open("a", encoding="utf-8") as f:
+        for text, _, _ in lines:
+            f.write(text + "\n")
+    # Header is line 1; the appended rows follow the table's rows.
+    return [[path.name, rows + 2 + i, col, why] for i, (_, col, why) in enumerate(lines)]
 
 
 def _write_contracts(path: Path, rows: list[dict[str, object]]) -> None:
