@@ -135,6 +135,18 @@ class WarehouseBusy(SpendkollError):
 @contextmanager
 def writer(path: Path, wait_seconds: float = 600.0) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection, held under an exclusive lock beside the file."""
+    with writer_lock(path, wait_seconds):
+        con = duckdb.connect(str(path))
+        try:
+            con.execute(RAW_DDL)
+            yield con
+        finally:
+            con.close()
+
+
+@contextmanager
+def writer_lock(path: Path, wait_seconds: float = 600.0) -> Iterator[None]:
+    """The exclusive lock every writer of the warehouse holds (loaders, dbt, ...)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     lock_path = path.with_name(path.name + ".writer.lock")
     deadline = time.monotonic() + wait_seconds
@@ -151,12 +163,7 @@ def writer(path: Path, wait_seconds: float = 600.0) -> Iterator[duckdb.DuckDBPyC
                     ) from None
                 time.sleep(0.5)
         try:
-            con = duckdb.connect(str(path))
-            try:
-                con.execute(RAW_DDL)
-                yield con
-            finally:
-                con.close()
+            yield
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
 

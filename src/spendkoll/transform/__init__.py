@@ -1,0 +1,1 @@
+"""The dbt transform of the raw layer into marts."""

@@ -1,0 +1,46 @@
+"""Running dbt (dbt-duckdb) on the warehouse, as the single writer.
+
+dbt's target and log directories live under the data directory
+(``var/dbt/``), so the project folder stays read-only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from spendkoll.paths import DataDir, project_root
+from spendkoll.runtime import disable_telemetry
+from spendkoll.warehouse import writer_lock
+
+
+def dbt_project_dir() -> Path:
+    return project_root() / "dbt_project"
+
+
+def dbt_env(data: DataDir) -> dict[str, str]:
+    env = dict(os.environ)
+    disable_telemetry(env)
+    env.update({
+        "DBT_PROFILES_DIR": str(dbt_project_dir()),
+        "DBT_PROJECT_DIR": str(dbt_project_dir()),
+        "DBT_TARGET_PATH": str(data.root / "dbt" / "target"),
+        "DBT_LOG_PATH": str(data.root / "dbt" / "logs"),
+        "SPENDKOLL_WAREHOUSE": str(data.warehouse),
+    })
+    return env
+
+
+def run_dbt(args: list[str], data: DataDir | None = None, rule_set: str | None = None,
+            capture: bool = True) -> subprocess.CompletedProcess[str]:
+    """``dbt <args>`` in the project, holding the warehouse's writer lock."""
+    data = (data or DataDir.from_env()).ensure()
+    cmd = [str(Path(sys.executable).with_name("dbt")), *args]
+    if rule_set:
+        cmd += ["--vars", json.dumps({"spendkoll_rule_set": rule_set})]
+    with writer_lock(data.warehouse):
+        return subprocess.run(cmd, cwd=dbt_project_dir(), env=dbt_env(data),
+                              capture_output=capture, text=True, check=False)

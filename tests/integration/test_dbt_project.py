@@ -1,0 +1,35 @@
+"""`dbt build` on a small loaded warehouse: seeds, staging models and their tests."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+from conftest import KEY, source
+
+from spendkoll.loaders.run import load_source
+from spendkoll.transform.dbt import run_dbt
+
+pytestmark = pytest.mark.slow
+
+LEDGER = """verification_id;line_number;posting_date;invoice_date;invoice_number;supplier_org_number;supplier_name;account;cost_centre;amount_excl_vat;vat;description
+V1;1;2024-03-05;2024-03-01;F1;556036-0793;A AB;6410;HSV01;100.00;25.00;x
+V2;1;2024-03-06;2024-03-01;F2;811218-9876;B;6710;PRIM01;50.00;12.50;y
+"""
+
+
+def test_dbt_build_seeds_and_staging(data_dir):
+    folder = data_dir.landing_for("ledger")
+    folder.mkdir(parents=True)
+    (folder / "l.csv").write_text(LEDGER, encoding="utf-8")
+    load_source(source(), data_dir, KEY)
+    # The contract and e-commerce tables exist empty (the loader creates the raw schema).
+    proc = run_dbt(["build"], data_dir, rule_set="demo_region")
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    con = duckdb.connect(str(data_dir.warehouse), read_only=True)
+    assert con.execute("select count(*) from reference.category_tree").fetchone()[0] >= 25
+    assert con.execute("select count(*) from staging.stg_raw__ledger_lines").fetchone() == (2,)
+    assert con.execute(
+        "select count(*) from reference.account_mapping_rules where rule_set = 'kommun_bas'"
+    ).fetchone()[0] > 30
+    # dbt wrote its state under the data directory, not into the project.
+    assert (data_dir.root / "dbt" / "target" / "manifest.json").exists()
