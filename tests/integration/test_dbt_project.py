@@ -34,6 +34,7 @@ def test_dbt_build_seeds_and_staging(data_dir):
     # The classification unit test ran in the build (dbt unit tests) and the model
     # classified the two demo-chart lines by their account rules.
     assert "classification_priority_override_then_longest_prefix" in proc.stdout
+    assert "contract_match_flags" in proc.stdout
     assert con.execute("select account, spend_class, category_id from "
                        "intermediate.int_ledger_lines_classified order by account").fetchall() == [
         ("6410", "addressable", "KA-KO"), ("6710", "addressable", "KO-KO")]
