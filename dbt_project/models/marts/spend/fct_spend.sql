@@ -1,0 +1,65 @@
+with lines as (
+    select * from {{ ref('int_ledger_lines_contracted') }}
+),
+
+categories as (
+    select * from {{ ref('category_tree') }}
+),
+
+org_units as (
+    select * from {{ ref('org_units') }}
+),
+
+final as (
+    select
+        -- keys
+        lines.ledger_line_id,
+        lines.batch_id,
+        lines.source_name,
+        lines.source_line,
+        lines.verification_id,
+        lines.line_number,
+        lines.invoice_number,
+        -- dates
+        lines.posting_date,
+        lines.posting_date_derived,
+        cast({{ dbt.date_trunc('year', 'lines.posting_date') }} as date) as fiscal_year_start,
+        cast(extract(year from lines.posting_date) as integer) as fiscal_year,
+        lines.period,
+        -- organisation
+        lines.cost_centre,
+        coalesce(org_units.org_unit_id, lines.cost_centre, 'okänd') as org_unit_id,
+        coalesce(org_units.org_unit_name, lines.cost_centre, 'Okänd enhet') as org_unit_name,
+        -- supplier (sole traders only by pseudonym)
+        lines.supplier_key,
+        lines.supplier_id_status,
+        lines.supplier_legal_form,
+        lines.supplier_name,
+        -- coding and classification
+        lines.account,
+        lines.account_text,
+        lines.spend_class,
+        lines.category_id,
+        coalesce(categories.level1, 'Oklassificerat') as category_level1,
+        coalesce(categories.level2, 'Oklassificerat') as category_level2,
+        coalesce(categories.level3, 'Oklassificerat') as category_level3,
+        lines.classified_by,
+        -- contract
+        lines.matched_contract_id,
+        lines.has_active_contract,
+        lines.contract_covers_category,
+        lines.contract_registered_after_purchase,
+        lines.has_on_time_active_contract,
+        lines.contract_procured_by,
+        lines.via_ecommerce,
+        -- measures
+        lines.amount,
+        lines.vat
+    from lines
+    left join categories
+        on categories.category_id = lines.category_id
+    left join org_units
+        on org_units.cost_centre = lines.cost_centre
+)
+
+select * from final

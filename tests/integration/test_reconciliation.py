@@ -1,0 +1,77 @@
+"""fct_spend reconciles to the loaded ledger to the öre, per period (Örebro and the demo)."""
+
+from __future__ import annotations
+
+import shutil
+from decimal import Decimal
+
+import duckdb
+import pytest
+from conftest import KEY, ROOT, shared_file
+
+from spendkoll.demo.generator import DemoSpec, generate
+from spendkoll.loaders.run import load_source
+from spendkoll.sources import load_sources
+from spendkoll.transform.dbt import run_dbt
+
+pytestmark = pytest.mark.slow
+
+RECONCILE = """
+with raw_periods as (
+    select period, count(*) as n, sum(amount) as amount from raw.ledger_line group by 1
+), mart_periods as (
+    select period, count(*) as n, sum(amount) as amount from marts.fct_spend group by 1
+), batches as (
+    select sum(amount_loaded) as amount from raw.load_batch
+    where kind = 'ledger' and status = 'loaded'
+)
+select r.period, r.n, m.n, r.amount, m.amount, (select amount from batches)
+from raw_periods r full outer join mart_periods m using (period)
+order by 1
+"""
+
+
+def reconcile(con: duckdb.DuckDBPyConnection) -> Decimal:
+    rows = con.execute(RECONCILE).fetchall()
+    assert rows
+    for period, raw_n, mart_n, raw_amount, mart_amount, _ in rows:
+        assert (raw_n, raw_amount) == (mart_n, mart_amount), period
+    total = sum((r[3] for r in rows), Decimal(0))
+    assert total == rows[0][5]  # the batch log agrees
+    return total
+
+
+def test_orebro_reconciles_and_every_krona_is_classified(data_dir):
+    folder = data_dir.landing_for("orebro_ledger")
+    folder.mkdir(parents=True)
+    shutil.copy(shared_file("real", "orebro-2016-03", "leverantorsfakturor_2016-03.csv"), folder)
+    cfg = load_sources(ROOT / "include" / "sources" / "orebro.toml")["orebro_ledger"]
+    load_source(cfg, data_dir, KEY)
+    proc = run_dbt(["build"], data_dir, rule_set="kommun_bas")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    con = duckdb.connect(str(data_dir.warehouse), read_only=True)
+    assert reconcile(con) == Decimal("450187283.39")
+    assert con.execute("select count(*) from marts.fct_spend").fetchone() == (68_021,)
+    unclassified = con.execute("select count(*) from marts.fct_spend "
+                               "where spend_class = 'unclassified'").fetchone()[0]
+    assert unclassified == 0
+    share = con.execute("""
+        select sum(amount) filter (where category_level1 <> 'Oklassificerat') / sum(amount)
+        from marts.fct_spend where spend_class = 'addressable'""").fetchone()[0]
+    assert share >= 0.95
+
+
+def test_demo_region_reconciles_per_period(data_dir):
+    generate(data_dir.landing, data_dir.demo_answers, DemoSpec(lines=20_000))
+    sources = load_sources()
+    for name in ("ledger", "contracts", "ecommerce"):
+        load_source(sources[name], data_dir, KEY)
+    proc = run_dbt(["build"], data_dir, rule_set="demo_region")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    con = duckdb.connect(str(data_dir.warehouse), read_only=True)
+    reconcile(con)
+    assert con.execute("select count(distinct period) from marts.fct_spend").fetchone() == (24,)
+    # No clear-text personnummer: sole traders appear by pseudonym only.
+    keys = con.execute("select distinct supplier_key from marts.fct_spend "
+                       "where supplier_id_status = 'sole_trader'").fetchall()
+    assert keys and all(k[0].startswith("PNR-") for k in keys)
