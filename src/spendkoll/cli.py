@@ -91,8 +91,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     setup_airflow(env)
     today = date.today().isoformat()
     failed = []
-    for source in LOAD_SOURCES:
-        dag_id = f"spendkoll_load_{source}"
+    for dag_id in [f"spendkoll_load_{s}" for s in LOAD_SOURCES] + ["spendkoll_transform"]:
         print(f"airflow dags test {dag_id} {today} ...", flush=True)
         try:
             run_dag(env, dag_id, today)
@@ -101,6 +100,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
             failed.append(dag_id)
     print(f"Airflow runs done in {time.perf_counter() - t:.0f}s\n")
     print_load_status(data)
+    if not failed:
+        from spendkoll.reporting.headline import print_headline
+
+        print_headline(data)
     return 1 if failed else 0
 
 

@@ -20,7 +20,7 @@ def test_no_import_errors(dagbag):
 
 def test_the_load_dags_are_found(dagbag):
     assert {"spendkoll_load_ledger", "spendkoll_load_contracts",
-            "spendkoll_load_ecommerce"} <= set(dagbag.dag_ids)
+            "spendkoll_load_ecommerce", "spendkoll_transform"} <= set(dagbag.dag_ids)
 
 
 def test_every_dag_file_is_found_by_safe_mode(dagbag):
@@ -43,6 +43,26 @@ def test_dag_conventions(dagbag, dag_id):
         # Writers of the DuckDB warehouse run one at a time.
         assert task.pool == "spendkoll_warehouse"
         assert [o.uri for o in task.outlets] == [f"spendkoll://warehouse/raw/{dag_id[15:]}"]
+
+
+def test_transform_dag_runs_every_task_as_the_single_writer(dagbag):
+    dag = dagbag.dags["spendkoll_transform"]
+    assert "spendkoll" in dag.tags and dag.max_active_runs == 1
+    ids = {t.task_id for t in dag.tasks}
+    assert {"fct_spend_run", "int_ledger_lines_classified_run", "category_tree_seed",
+            "publish_marts"} <= ids
+    for task in dag.tasks:
+        assert task.pool == "spendkoll_warehouse", task.task_id
+        assert task.owner == "spendkoll" and task.retries >= 1
+    publish = dag.get_task("publish_marts")
+    assert [o.uri for o in publish.outlets] == ["spendkoll://warehouse/marts"]
+    assert {t.task_id for t in publish.upstream_list} >= {"dbt_project_test"}
+    # Scheduled on all three load Assets (AssetAll).
+    condition = dag.timetable.asset_condition
+    assert type(condition).__name__ == "AssetAll"
+    uris = {a.uri for a in condition.objects}
+    assert uris == {f"spendkoll://warehouse/raw/{s}" for s in ("ledger", "contracts",
+                                                                "ecommerce")}
 
 
 def test_schedules(dagbag):

@@ -1,4 +1,4 @@
-"""`spendkoll demo` end to end: generate, then the three load DAGs through `airflow dags test`."""
+"""`spendkoll demo` end to end: generate, the three load DAGs and the transform DAG."""
 
 from __future__ import annotations
 
@@ -39,6 +39,9 @@ def test_demo_runs_the_dags_and_is_idempotent(tmp_path, monkeypatch):
     assert (files, rejected) == (24, 0)
     assert rows_in == loaded + quarantined and loaded >= 20_000
     assert (data / "secrets" / "pseudonym.key").stat().st_mode & 0o077 == 0
+    # The transform DAG (dbt via Cosmos) built the marts; headline figures printed.
+    assert "airflow dags test spendkoll_transform" in first.stdout
+    assert "Supplier loyalty (leverantörstrohet)" in first.stdout
     # Landing files were archived, and a second run loads the same files again:
     # nothing changes.
     assert not list((data / "landing" / "ledger").glob("*.csv"))
