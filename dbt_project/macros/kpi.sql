@@ -1,0 +1,90 @@
+{#- Shared KPI arithmetic. Every macro here is plain ANSI SQL (case, sum, count
+    distinct, cast, round, nullif) so the KPI models run unchanged on DuckDB
+    and PostgreSQL. Definitions: models/marts/kpi/_kpi__docs.md. -#}
+
+{% macro money(expr) -%}
+    cast({{ expr }} as decimal(18, 2))
+{%- endmacro %}
+
+{#- 100 * num / den, two decimals; null when the denominator is zero. -#}
+{% macro pct(num, den) -%}
+    cast(round(100.0 * ({{ num }}) / nullif({{ den }}, 0), 2) as decimal(9, 2))
+{%- endmacro %}
+
+{#- Sum of amount over the lines where cond holds. -#}
+{% macro sum_if(cond, expr='amount') -%}
+    {{ money("sum(case when " ~ cond ~ " then " ~ expr ~ " else 0 end)") }}
+{%- endmacro %}
+
+{#- The additive spend measures and the distinct counts of one KPI row, over
+    int_kpi_lines. -#}
+{% macro spend_kpi_aggregates() -%}
+        {{ money('sum(amount)') }} as spend,
+        {{ sum_if("spend_class = 'addressable'") }} as addressable_spend,
+        {{ sum_if("spend_class = 'investment'") }} as investment_spend,
+        {{ sum_if("spend_class = 'non_addressable'") }} as non_addressable_spend,
+        {{ sum_if("spend_class = 'internal'") }} as internal_spend,
+        {{ sum_if("spend_class = 'unclassified'") }} as unclassified_spend,
+        {{ sum_if("spend_class = 'addressable' and has_active_contract") }} as contracted_spend,
+        {{ sum_if("spend_class = 'addressable' and contract_covers_category") }}
+            as category_contracted_spend,
+        {{ sum_if("spend_class = 'addressable' and has_on_time_active_contract") }}
+            as on_time_contracted_spend,
+        {{ sum_if("spend_class = 'addressable' and has_active_contract
+                   and contract_procured_by = 'procurement_unit'
+                   and not contract_registered_after_purchase") }}
+            as procurement_unit_contracted_spend,
+        {{ sum_if("spend_class = 'addressable' and not contract_covers_category") }}
+            as maverick_spend,
+        {{ sum_if("spend_class = 'addressable' and via_ecommerce") }} as ecommerce_spend,
+        {{ sum_if("supplier_key is null") }} as spend_without_supplier_id,
+        count(*) as lines,
+        count(distinct supplier_key) as suppliers,
+        count(distinct case when not is_credit_note then invoice_key end) as invoices,
+        count(distinct case when is_credit_note then invoice_key end) as credit_notes,
+        count(distinct case
+            when not is_credit_note
+                and invoice_amount < {{ var('spendkoll_small_invoice_limit', 10000) }}
+            then invoice_key
+        end) as small_invoices
+{%- endmacro %}
+
+{#- The shares, from the columns spend_kpi_aggregates() made. -#}
+{% macro spend_kpi_ratios(rel) -%}
+        {{ pct(rel ~ '.contracted_spend', rel ~ '.addressable_spend') }} as supplier_loyalty_pct,
+        {{ pct(rel ~ '.category_contracted_spend', rel ~ '.addressable_spend') }}
+            as category_compliance_pct,
+        {{ pct(rel ~ '.on_time_contracted_spend', rel ~ '.addressable_spend') }}
+            as on_time_loyalty_pct,
+        {{ pct(rel ~ '.procurement_unit_contracted_spend', rel ~ '.addressable_spend') }}
+            as procurement_unit_loyalty_pct,
+        {{ pct(rel ~ '.small_invoices', rel ~ '.invoices') }} as small_invoice_share_pct,
+        {{ pct(rel ~ '.ecommerce_spend', rel ~ '.addressable_spend') }} as ecommerce_share_pct
+{%- endmacro %}
+
+{#- A spend-KPI model: the aggregates and shares of int_kpi_lines grouped by
+    the given columns. -#}
+{% macro spend_kpi_model(group_by) -%}
+with lines as (
+    select * from {{ ref('int_kpi_lines') }}
+),
+
+aggregated as (
+    select
+        {%- for col in group_by %}
+        {{ col }},
+        {%- endfor %}
+{{ spend_kpi_aggregates() }}
+    from lines
+    group by {{ group_by | join(', ') }}
+),
+
+final as (
+    select
+        aggregated.*,
+{{ spend_kpi_ratios('aggregated') }}
+    from aggregated
+)
+
+select * from final
+{%- endmacro %}

@@ -1,0 +1,97 @@
+{#- Per fiscal year, supplier and category (leaf): addressable spend without a
+    contract covering the category, beside the direct procurement threshold in
+    force on those dates. A risk flag, not proof: see _kpi__docs.md. -#}
+with spend as (
+    select * from {{ ref('fct_spend') }}
+    where spend_class = 'addressable'
+      and supplier_key is not null
+),
+
+thresholds as (
+    select * from {{ ref('direct_procurement_thresholds') }}
+),
+
+suppliers as (
+    select * from {{ ref('dim_supplier') }}
+),
+
+uncontracted as (
+    select
+        spend.fiscal_year,
+        spend.supplier_key,
+        spend.category_id,
+        spend.category_level1,
+        spend.category_level2,
+        spend.category_level3,
+        spend.posting_date,
+        spend.invoice_number,
+        spend.amount,
+        thresholds.threshold_sek
+    from spend
+    left join thresholds
+        on spend.posting_date >= thresholds.valid_from
+        and spend.posting_date <= thresholds.valid_to
+    where not spend.contract_covers_category
+),
+
+addressable as (
+    select
+        fiscal_year,
+        supplier_key,
+        category_id,
+        sum(amount) as addressable_spend
+    from spend
+    group by fiscal_year, supplier_key, category_id
+),
+
+grouped as (
+    select
+        fiscal_year,
+        supplier_key,
+        category_id,
+        category_level1,
+        category_level2,
+        category_level3,
+        sum(amount) as uncontracted_spend,
+        count(*) as uncontracted_lines,
+        count(distinct invoice_number) as uncontracted_invoices,
+        min(posting_date) as first_posting_date,
+        max(posting_date) as last_posting_date,
+        min(threshold_sek) as threshold_sek,
+        max(threshold_sek) as highest_threshold_sek
+    from uncontracted
+    group by fiscal_year, supplier_key, category_id, category_level1, category_level2,
+        category_level3
+),
+
+final as (
+    select
+        grouped.fiscal_year,
+        grouped.supplier_key,
+        suppliers.supplier_name,
+        suppliers.supplier_id_status,
+        suppliers.is_sole_trader,
+        grouped.category_id,
+        grouped.category_level1,
+        grouped.category_level2,
+        grouped.category_level3,
+        {{ money('addressable.addressable_spend') }} as addressable_spend,
+        {{ money('grouped.uncontracted_spend') }} as uncontracted_spend,
+        grouped.uncontracted_lines,
+        grouped.uncontracted_invoices,
+        grouped.first_posting_date,
+        grouped.last_posting_date,
+        {{ money('grouped.threshold_sek') }} as threshold_sek,
+        coalesce(grouped.highest_threshold_sek <> grouped.threshold_sek, false)
+            as threshold_changed_in_year,
+        coalesce(grouped.uncontracted_spend > grouped.threshold_sek, false) as is_above_threshold
+    from grouped
+    inner join addressable
+        on addressable.fiscal_year = grouped.fiscal_year
+        and addressable.supplier_key = grouped.supplier_key
+        and addressable.category_id = grouped.category_id
+    left join suppliers
+        on suppliers.supplier_key = grouped.supplier_key
+)
+
+select * from final
