@@ -70,6 +70,23 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_transform(args: argparse.Namespace) -> int:
+    from spendkoll.transform.dbt import run_dbt
+
+    data = _data(args)
+    rule_set = args.rule_set or os.environ.get("SPENDKOLL_RULE_SET", "demo_region")
+    dbt_vars = {"spendkoll_as_of_date": args.as_of} if args.as_of else None
+    proc = run_dbt(["build"], data, rule_set=rule_set, capture=False, dbt_vars=dbt_vars)
+    return proc.returncode
+
+
+def cmd_kpis(args: argparse.Namespace) -> int:
+    from spendkoll.reporting.headline import print_headline
+
+    print_headline(_data(args))
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from spendkoll.orchestration.assets import LOAD_SOURCES
     from spendkoll.orchestration.local_airflow import (
@@ -141,6 +158,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     st = sub.add_parser("status", help="what has been loaded, per source")
     st.set_defaults(func=cmd_status)
+
+    t = sub.add_parser("transform", help="build the marts and KPIs (dbt build) on the warehouse")
+    t.add_argument("--rule-set", help="account rule set: demo_region or kommun_bas "
+                   "(default $SPENDKOLL_RULE_SET or demo_region)")
+    t.add_argument("--as-of", help="as-of date of kpi_contract_expiry, YYYY-MM-DD "
+                   "(default: the last posting date)")
+    t.set_defaults(func=cmd_transform)
+
+    k = sub.add_parser("kpis", help="print the headline KPIs per fiscal year from the marts")
+    k.set_defaults(func=cmd_kpis)
 
     d = sub.add_parser("demo", help="generate the demo region and run the DAGs in Airflow")
     d.add_argument("--lines", type=int, default=200_000)

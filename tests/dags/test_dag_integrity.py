@@ -50,10 +50,17 @@ def test_transform_dag_runs_every_task_as_the_single_writer(dagbag):
     assert "spendkoll" in dag.tags and dag.max_active_runs == 1
     ids = {t.task_id for t in dag.tasks}
     assert {"fct_spend_run", "int_ledger_lines_classified_run", "category_tree_seed",
-            "publish_marts"} <= ids
+            "kpi_monthly_run", "kpi_yearly_run", "kpi_supplier_concentration_run",
+            "kpi_contract_expiry_run", "kpi_supplier_segments_run",
+            "kpi_uncontracted_above_threshold_run", "publish_marts"} <= ids
     for task in dag.tasks:
         assert task.pool == "spendkoll_warehouse", task.task_id
-        assert task.owner == "spendkoll" and task.retries >= 1
+        assert task.owner == "spendkoll", task.task_id
+        # A stale source does not freshen on retry; every dbt task retries.
+        assert task.retries == 0 if task.task_id == "check_source_freshness" \
+            else task.retries >= 1, task.task_id
+    # Source freshness is checked first: it is the only root.
+    assert [t.task_id for t in dag.tasks if not t.upstream_list] == ["check_source_freshness"]
     publish = dag.get_task("publish_marts")
     assert [o.uri for o in publish.outlets] == ["spendkoll://warehouse/marts"]
     assert {t.task_id for t in publish.upstream_list} >= {"dbt_project_test"}

@@ -8,6 +8,7 @@ from conftest import KEY, source
 
 from spendkoll.loaders.run import load_source
 from spendkoll.transform.dbt import run_dbt
+from spendkoll.transform.freshness import check_source_freshness, failing
 
 pytestmark = pytest.mark.slow
 
@@ -40,3 +41,12 @@ def test_dbt_build_seeds_and_staging(data_dir):
         ("6410", "addressable", "KA-KO"), ("6710", "addressable", "KO-KO")]
     # dbt wrote its state under the data directory, not into the project.
     assert (data_dir.root / "dbt" / "target" / "manifest.json").exists()
+    con.close()
+
+    # Source freshness: the newest posting date (2024-03-06) is long past the
+    # 35-day error limit; the load batch was written a moment ago.
+    verdicts = {v.source: v for v in check_source_freshness(data_dir)}
+    assert verdicts["raw.ledger_line"].status == "error"
+    assert verdicts["raw.ledger_line"].max_loaded_at.startswith("2024-03-06")
+    assert verdicts["raw.load_batch"].status == "pass"
+    assert [v.source for v in failing(list(verdicts.values()))] == ["raw.ledger_line"]

@@ -1,7 +1,9 @@
 """Builder of the transform DAG: dbt through Cosmos, scheduled on the load Assets.
 
-Every dbt task runs in the one-slot warehouse pool (DuckDB allows one writer),
-and a last task publishes the ``spendkoll_marts`` Asset for readers.
+A first task checks source freshness (a warning, or blocking with
+SPENDKOLL_FRESHNESS_BLOCKING=true). Every dbt task runs in the one-slot
+warehouse pool (DuckDB allows one writer), and a last task publishes the
+``spendkoll_marts`` Asset for readers.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from airflow.exceptions import AirflowFailException
 from airflow.sdk import Asset, task
 from cosmos import DbtDag, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import InvocationMode, LoadMode, TestBehavior
@@ -65,7 +68,29 @@ def transform_dag() -> DbtDag:
                "(dbt-duckdb via Cosmos) after the three loads, then publishes "
                "`spendkoll_marts`.",
     ) as dag:
+        roots = [t for t in dag.tasks if not t.upstream_list]
         leaves = [t for t in dag.tasks if not t.downstream_list]
+
+        @task(task_id="check_source_freshness", pool=WAREHOUSE_POOL, retries=0)
+        def check_source_freshness() -> list[str]:
+            from spendkoll.transform.freshness import (
+                check_source_freshness as check,
+            )
+            from spendkoll.transform.freshness import failing, freshness_is_blocking
+
+            verdicts = check()
+            lines = [v.line() for v in verdicts]
+            for line in lines:
+                print(f"source freshness: {line}")
+            bad = failing(verdicts)
+            if bad and freshness_is_blocking():
+                raise AirflowFailException(
+                    "stale sources, marts not rebuilt: " + "; ".join(v.line() for v in bad))
+            return lines
+
+        freshness = check_source_freshness()
+        for root in roots:
+            freshness >> root
 
         @task(task_id="publish_marts", pool=WAREHOUSE_POOL, outlets=[MARTS_ASSET])
         def publish_marts() -> str:

@@ -1,65 +1,115 @@
-"""The demo's headline figures, read from the marts, beside the review's figures.
+"""The headline figures per fiscal year, read from the KPI marts, beside the
+2017 review's figures for Region Jämtland Härjedalen.
 
-Definitions (the KPI marts will carry the same ones):
-* supplier loyalty (leverantörstrohet): addressable spend whose supplier had a
-  contract active on the posting date / addressable spend;
-* small-invoice share: invoices (supplier + invoice number, lines and credit
-  notes netted) under SEK 10,000 / all invoices;
-* tail share: spend of the smallest 94 % of suppliers (by spend) / all spend
-  with a supplier id;
-* e-commerce share: spend on lines whose invoice an e-commerce order carries /
-  all spend.
+Every figure comes from ``marts.kpi_yearly`` and
+``marts.kpi_supplier_concentration`` (scope overall); their definitions are in
+the dbt docs (dbt_project/models/marts/kpi/_kpi__docs.md).
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
 
 from spendkoll.paths import DataDir
 from spendkoll.warehouse import reader
 
 HEADLINE_SQL = """
-with spend as (select * from marts.fct_spend),
-invoices as (
-    select supplier_key, invoice_number, sum(amount) as amount
-    from spend where invoice_number is not null group by all
-),
-suppliers as (
-    select supplier_key, sum(amount) as amount,
-           row_number() over (order by sum(amount)) as rn, count(*) over () as n
-    from spend where supplier_key is not null group by supplier_key
-)
 select
-    (select sum(amount) filter (where has_active_contract) / sum(amount)
-       from spend where spend_class = 'addressable') as loyalty,
-    (select avg(case when amount < 10000 then 1.0 else 0.0 end) from invoices) as small,
-    (select sum(amount) filter (where rn <= 0.94 * n) / sum(amount) from suppliers) as tail,
-    (select sum(amount) filter (where via_ecommerce) / sum(amount) from spend) as ecommerce,
-    (select count(distinct contract_id) from staging.stg_raw__contracts) as contracts
+    y.fiscal_year,
+    y.spend,
+    y.addressable_spend,
+    y.investment_spend,
+    y.non_addressable_spend,
+    y.supplier_loyalty_pct,
+    y.category_compliance_pct,
+    y.on_time_loyalty_pct,
+    y.small_invoice_share_pct,
+    y.ecommerce_share_pct,
+    c.suppliers,
+    c.spend_share_smallest_94_pct,
+    c.suppliers_behind_80_pct
+from marts.kpi_yearly y
+left join marts.kpi_supplier_concentration c
+    on c.fiscal_year = y.fiscal_year and c.scope = 'overall'
+order by y.fiscal_year
 """
 
-TARGETS = (
-    ("Supplier loyalty (leverantörstrohet)", "loyalty", "near 90 % (92 % target)"),
-    ("Invoices under SEK 10,000", "small", "about 79 %"),
-    ("Spend of the smallest 94 % of suppliers", "tail", "about 20 %"),
-    ("Spend through e-commerce", "ecommerce", "about 5 %"),
+
+@dataclass(frozen=True)
+class YearHeadline:
+    fiscal_year: int
+    spend: Decimal
+    addressable_spend: Decimal
+    investment_spend: Decimal
+    non_addressable_spend: Decimal
+    supplier_loyalty_pct: Decimal | None
+    category_compliance_pct: Decimal | None
+    on_time_loyalty_pct: Decimal | None
+    small_invoice_share_pct: Decimal | None
+    ecommerce_share_pct: Decimal | None
+    suppliers: int | None
+    spend_share_smallest_94_pct: Decimal | None
+    suppliers_behind_80_pct: Decimal | None
+
+
+CONTRACT_BASED = {"supplier_loyalty_pct", "on_time_loyalty_pct", "category_compliance_pct"}
+
+ROWS: tuple[tuple[str, str, str], ...] = (
+    ("Supplier loyalty (leverantörstrohet)", "supplier_loyalty_pct", "90 % (target 92 %)"),
+    ("Loyalty, contracts registered on time only", "on_time_loyalty_pct", "-"),
+    ("Category contract compliance", "category_compliance_pct", "-"),
+    ("Invoices under SEK 10,000", "small_invoice_share_pct", "79 %"),
+    ("Spend of the smallest 94 % of suppliers", "spend_share_smallest_94_pct", "20 %"),
+    ("Suppliers behind 80 % of spend", "suppliers_behind_80_pct", "-"),
+    ("Addressable spend via e-commerce", "ecommerce_share_pct", "under 5 %"),
 )
 
 
-def headline(data: DataDir) -> dict[str, float]:
+def headline(data: DataDir) -> tuple[list[YearHeadline], int]:
+    """The years' headline figures, and the number of contracts in the register."""
     con = reader(data.warehouse)
     try:
-        row = con.execute(HEADLINE_SQL).fetchone()
+        rows = con.execute(HEADLINE_SQL).fetchall()
+        contracts = con.execute("select count(distinct contract_id) from marts.dim_contract")
+        n_contracts = int(contracts.fetchone()[0])  # type: ignore[index]
     finally:
         con.close()
-    assert row is not None
-    keys = ("loyalty", "small", "tail", "ecommerce", "contracts")
-    return {k: float(v) for k, v in zip(keys, row, strict=True)}
+    return [YearHeadline(*row) for row in rows], n_contracts
+
+
+def _pct(value: object) -> str:
+    return "-" if value is None else f"{value} %"
+
+
+def _msek(value: Decimal) -> str:
+    return f"{value / 1_000_000:,.1f}"
+
+
+def format_headline(years: list[YearHeadline], contracts: int) -> str:
+    head = f"  {'':<42}" + "".join(f"{y.fiscal_year:>12}" for y in years) + "   review 2017"
+    lines = ["Headline figures from marts.kpi_yearly and marts.kpi_supplier_concentration "
+             "(the 2017 review of Region Jämtland Härjedalen beside them):", head]
+    for label, msek_attr in (("Spend, MSEK", "spend"), ("  addressable", "addressable_spend"),
+                             ("  investments", "investment_spend"),
+                             ("  non-addressable", "non_addressable_spend")):
+        lines.append(f"  {label:<42}"
+                     + "".join(f"{_msek(getattr(y, msek_attr)):>12}" for y in years))
+    for label, attr, review in ROWS:
+        if attr in CONTRACT_BASED and contracts == 0:
+            # With no contract register loaded, loyalty is unknown, not 0 %.
+            cells = "".join(f"{'n/a':>12}" for _ in years)
+            lines.append(f"  {label:<42}{cells}   (no contract register loaded)")
+            continue
+        lines.append(f"  {label:<42}" + "".join(f"{_pct(getattr(y, attr)):>12}" for y in years)
+                     + f"   {review}")
+    lines.append(f"  {'Suppliers with addressable spend':<42}"
+                 + "".join(f"{(y.suppliers or 0):>12,}" for y in years))
+    lines.append(f"  {'Contracts in the register':<42}{contracts:>12,}   400-500")
+    return "\n".join(lines)
 
 
 def print_headline(data: DataDir) -> None:
-    figures = headline(data)
-    print("\nHeadline figures from marts.fct_spend (2017 review of Region Jämtland Härjedalen "
-          "beside them):")
-    for label, key, target in TARGETS:
-        print(f"  {label:<42}{figures[key]:>8.1%}   review: {target}")
-    print(f"  {'Contracts in the register':<42}{figures['contracts']:>8.0f}   "
-          "review: 400-500")
+    years, contracts = headline(data)
+    print()
+    print(format_headline(years, contracts))

@@ -35,12 +35,16 @@ def dbt_env(data: DataDir) -> dict[str, str]:
 
 
 def run_dbt(args: list[str], data: DataDir | None = None, rule_set: str | None = None,
-            capture: bool = True) -> subprocess.CompletedProcess[str]:
+            capture: bool = True, dbt_vars: dict[str, str] | None = None,
+            ) -> subprocess.CompletedProcess[str]:
     """``dbt <args>`` in the project, holding the warehouse's writer lock."""
     data = (data or DataDir.from_env()).ensure()
     cmd = [str(Path(sys.executable).with_name("dbt")), *args]
+    all_vars = dict(dbt_vars or {})
     if rule_set:
-        cmd += ["--vars", json.dumps({"spendkoll_rule_set": rule_set})]
+        all_vars["spendkoll_rule_set"] = rule_set
+    if all_vars:
+        cmd += ["--vars", json.dumps(all_vars)]
     with writer_lock(data.warehouse):
         return subprocess.run(cmd, cwd=dbt_project_dir(), env=dbt_env(data),
                               capture_output=capture, text=True, check=False)

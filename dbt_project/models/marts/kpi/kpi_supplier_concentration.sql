@@ -85,7 +85,7 @@ aggregated as (
         category_level1,
         max(n_suppliers) as suppliers,
         sum(spend) as addressable_spend,
-        sum(in_top_80) as suppliers_behind_80,
+        cast(sum(in_top_80) as bigint) as suppliers_behind_80,
         sum(case when in_smallest_94 = 1 then spend else 0 end) as smallest_94_spend,
         sum(case when in_top_80 = 1 then spend else 0 end) as top_80_spend,
         max(spend) as largest_supplier_spend
@@ -107,7 +107,7 @@ final as (
         {{ pct('aggregated.smallest_94_spend', 'aggregated.addressable_spend') }}
             as spend_share_smallest_94_pct,
         {{ money('aggregated.addressable_spend - aggregated.top_80_spend') }} as tail_spend,
-        aggregated.suppliers - aggregated.suppliers_behind_80 as tail_suppliers,
+        cast(aggregated.suppliers - aggregated.suppliers_behind_80 as bigint) as tail_suppliers,
         {{ pct('aggregated.largest_supplier_spend', 'aggregated.addressable_spend') }}
             as largest_supplier_share_pct,
         {{ money('coalesce(without_id.spend, 0)') }} as spend_without_supplier_id
