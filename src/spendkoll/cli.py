@@ -80,6 +80,14 @@ def cmd_transform(args: argparse.Namespace) -> int:
     return proc.returncode
 
 
+def cmd_docs(args: argparse.Namespace) -> int:
+    from spendkoll.transform.dbt import generate_docs
+
+    rule_set = args.rule_set or os.environ.get("SPENDKOLL_RULE_SET", "demo_region")
+    print(f"dbt docs: {generate_docs(_data(args), rule_set)}")
+    return 0
+
+
 def cmd_kpis(args: argparse.Namespace) -> int:
     from spendkoll.reporting.headline import print_headline
 
@@ -119,8 +127,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print_load_status(data)
     if not failed:
         from spendkoll.reporting.headline import print_headline
+        from spendkoll.transform.dbt import generate_docs
 
         print_headline(data)
+        print(f"\ndbt docs (models, columns and KPI definitions): {generate_docs(data)}")
     return 1 if failed else 0
 
 
@@ -165,6 +175,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--as-of", help="as-of date of kpi_contract_expiry, YYYY-MM-DD "
                    "(default: the last posting date)")
     t.set_defaults(func=cmd_transform)
+
+    dc = sub.add_parser("docs", help="generate the dbt docs site (one HTML file)")
+    dc.add_argument("--rule-set", help="account rule set (default $SPENDKOLL_RULE_SET)")
+    dc.set_defaults(func=cmd_docs)
 
     k = sub.add_parser("kpis", help="print the headline KPIs per fiscal year from the marts")
     k.set_defaults(func=cmd_kpis)

@@ -61,6 +61,10 @@ class DataDir:
         return self.root / "reports"
 
     @property
+    def docs(self) -> Path:
+        return self.root / "docs"
+
+    @property
     def airflow_home(self) -> Path:
         return self.root / "airflow"
 

@@ -7,7 +7,7 @@ import pytest
 from conftest import KEY, source
 
 from spendkoll.loaders.run import load_source
-from spendkoll.transform.dbt import run_dbt
+from spendkoll.transform.dbt import generate_docs, run_dbt
 from spendkoll.transform.freshness import check_source_freshness, failing
 
 pytestmark = pytest.mark.slow
@@ -50,3 +50,10 @@ def test_dbt_build_seeds_and_staging(data_dir):
     assert verdicts["raw.ledger_line"].max_loaded_at.startswith("2024-03-06")
     assert verdicts["raw.load_batch"].status == "pass"
     assert [v.source for v in failing(list(verdicts.values()))] == ["raw.ledger_line"]
+
+    # The docs site is one file, describes the KPI marts, and its page tracker stays off.
+    site = generate_docs(data_dir, "demo_region")
+    html = site.read_text(encoding="utf-8")
+    assert site == data_dir.root / "docs" / "dbt" / "index.html"
+    assert "kpi_supplier_concentration" in html and "avtalstrohet" in html
+    assert '"send_anonymous_usage_stats": false' in html

@@ -31,13 +31,41 @@ order by 1
 """
 
 
+KPI_PERIODS = """
+select r.period, r.amount, m.spend, u.spend, r.n, m.lines, u.lines
+from (select period, count(*) as n, sum(amount) as amount from raw.ledger_line group by 1) r
+left join (select period, sum(spend) as spend, sum(lines) as lines
+           from marts.kpi_monthly group by 1) m using (period)
+left join (select period, sum(spend) as spend, sum(lines) as lines
+           from marts.kpi_monthly_org_unit group by 1) u using (period)
+order by 1
+"""
+
+KPI_YEARS = """
+select r.y, r.amount, k.spend,
+       k.addressable_spend + k.investment_spend + k.non_addressable_spend + k.internal_spend
+         + k.unclassified_spend
+from (select extract(year from posting_date) as y, sum(amount) as amount
+      from raw.ledger_line group by 1) r
+left join marts.kpi_yearly k on k.fiscal_year = r.y
+order by 1
+"""
+
+
 def reconcile(con: duckdb.DuckDBPyConnection) -> Decimal:
+    """fct_spend and the spend KPIs against the loaded ledger, per period, to the öre."""
     rows = con.execute(RECONCILE).fetchall()
     assert rows
     for period, raw_n, mart_n, raw_amount, mart_amount, _ in rows:
         assert (raw_n, raw_amount) == (mart_n, mart_amount), period
     total = sum((r[3] for r in rows), Decimal(0))
     assert total == rows[0][5]  # the batch log agrees
+    for period, raw_amount, monthly, per_unit, raw_n, monthly_n, unit_n in con.execute(
+            KPI_PERIODS).fetchall():
+        assert raw_amount == monthly == per_unit, period
+        assert raw_n == monthly_n == unit_n, period
+    for year, raw_amount, spend, classes in con.execute(KPI_YEARS).fetchall():
+        assert raw_amount == spend == classes, year
     return total
 
 
@@ -59,6 +87,17 @@ def test_orebro_reconciles_and_every_krona_is_classified(data_dir):
         select sum(amount) filter (where category_level1 <> 'Oklassificerat') / sum(amount)
         from marts.fct_spend where spend_class = 'addressable'""").fetchone()[0]
     assert share >= 0.95
+    # The README's worked example: spend classes and headline KPIs of March 2016.
+    assert con.execute("""
+        select addressable_spend, non_addressable_spend, internal_spend, investment_spend,
+               small_invoice_share_pct, invoices, suppliers
+        from marts.kpi_yearly""").fetchall() == [
+        (Decimal("193668666.98"), Decimal("216700954.57"), Decimal("25854628.90"),
+         Decimal("13963032.94"), Decimal("89.86"), 22463, 1790)]
+    assert con.execute("""
+        select suppliers, suppliers_behind_80_pct, spend_share_smallest_94_pct
+        from marts.kpi_supplier_concentration where scope = 'overall'""").fetchall() == [
+        (1503, Decimal("8.38"), Decimal("25.94"))]
 
 
 def test_demo_region_reconciles_per_period(data_dir):

@@ -48,3 +48,18 @@ def run_dbt(args: list[str], data: DataDir | None = None, rule_set: str | None =
     with writer_lock(data.warehouse):
         return subprocess.run(cmd, cwd=dbt_project_dir(), env=dbt_env(data),
                               capture_output=capture, text=True, check=False)
+
+
+def generate_docs(data: DataDir | None = None, rule_set: str | None = None) -> Path:
+    """The dbt docs site as one self-contained file, ``<data>/docs/dbt/index.html``."""
+    data = (data or DataDir.from_env()).ensure()
+    proc = run_dbt(["docs", "generate", "--static"], data, rule_set=rule_set)
+    static = data.root / "dbt" / "target" / "static_index.html"
+    if proc.returncode != 0 or not static.exists():
+        raise RuntimeError("dbt docs generate failed:\n" + (proc.stdout or "")[-3000:])
+    out = data.docs / "dbt" / "index.html"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".tmp")
+    tmp.write_bytes(static.read_bytes())
+    tmp.replace(out)
+    return out
