@@ -88,6 +88,14 @@ def cmd_docs(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dq_recall(args: argparse.Namespace) -> int:
+    from spendkoll.quality.detection import format_report, measure
+
+    report = measure(_data(args), Path(args.answers) if args.answers else None)
+    print(format_report(report))
+    return 0
+
+
 def cmd_kpis(args: argparse.Namespace) -> int:
     from spendkoll.reporting.headline import print_headline
 
@@ -179,6 +187,11 @@ def build_parser() -> argparse.ArgumentParser:
     dc = sub.add_parser("docs", help="generate the dbt docs site (one HTML file)")
     dc.add_argument("--rule-set", help="account rule set (default $SPENDKOLL_RULE_SET)")
     dc.set_defaults(func=cmd_docs)
+
+    dr = sub.add_parser("dq-recall", help="precision and recall of the invoice rules against "
+                        "the demo's planted mis-codings")
+    dr.add_argument("--answers", help="answer file (default <data>/demo/answers/miscoded.csv)")
+    dr.set_defaults(func=cmd_dq_recall)
 
     k = sub.add_parser("kpis", help="print the headline KPIs per fiscal year from the marts")
     k.set_defaults(func=cmd_kpis)

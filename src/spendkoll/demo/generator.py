@@ -54,6 +54,7 @@ MAJOR_SPEND = 0.80
 MAJOR_INVOICES = 0.30
 LOYALTY_COVER = 0.95
 ECOMMERCE_SHARE = 0.05
+INVESTMENT_MIN_SEK = 28_650  # half the 2024 price base amount (prisbasbelopp 57,300)
 MISCODED_SHARE = 0.004
 LEDGER_COLUMNS = (
     "verification_id", "line_number", "posting_date", "invoice_date", "invoice_number",
@@ -334,6 +335,11 @@ def generate(out: Path, answers_dir: Path, spec: DemoSpec = DemoSpec()) -> dict[
         accounts = sup.account[ls].astype(object)
         second = (line_no > 1) | (rng.random(len(li)) < 0.06)
         accounts[second] = [SECONDARY.get(a, a) for a in accounts[second]]
+        # Goods are capitalised only from half a price base amount (halvt prisbasbelopp);
+        # a smaller secondary line stays on the supplier's operating account.
+        small_investment = second & (np.abs(line_amount) < INVESTMENT_MIN_SEK) & np.array(
+            [BY_NUMBER[a].spend_class == "investment" for a in accounts], dtype=bool)
+        accounts[small_investment] = sup.account[ls][small_investment]
         vat = np.round(line_amount * vat_rate_of(accounts), 2)
         r = rng.random(len(li))
         form = np.select([r < 0.04, r < 0.08, r < 0.12], [1, 2, 3], 0)

@@ -1,0 +1,1 @@
+"""Data quality: the invoice rule catalogue's measured detection, validation and reports."""
