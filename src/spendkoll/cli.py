@@ -96,6 +96,38 @@ def cmd_dq_recall(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_validate(args: argparse.Namespace) -> int:
+    from spendkoll.quality.validation import Validator
+
+    validator = Validator(_data(args), chunk_rows=args.chunk_rows)
+    reports = []
+    if args.stage in ("raw", "all"):
+        reports.append(validator.validate_raw(revalidate=args.revalidate))
+    if args.stage in ("marts", "all"):
+        reports.append(validator.validate_marts())
+    for report in reports:
+        print(report.summary())
+    if reports and reports[-1].docs_index:
+        print(f"GX Data Docs: {reports[-1].docs_index}")
+    return 0 if all(r.passed for r in reports) else 1
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    from spendkoll.publish import publish
+
+    print(f"published: {publish(_data(args))}")
+    return 0
+
+
+def cmd_dq_report(args: argparse.Namespace) -> int:
+    from spendkoll.quality.report import build_report
+
+    report = build_report(_data(args))
+    print(f"data-quality report: {report.index} ({report.exceptions:,} invoice exceptions; "
+          f"{report.csv.name}, {report.xlsx.name} beside it)")
+    return 0
+
+
 def cmd_kpis(args: argparse.Namespace) -> int:
     from spendkoll.reporting.headline import print_headline
 
@@ -134,11 +166,23 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"Airflow runs done in {time.perf_counter() - t:.0f}s\n")
     print_load_status(data)
     if not failed:
+        from spendkoll.publish import published_path
+        from spendkoll.quality.report import quality_summary
         from spendkoll.reporting.headline import print_headline
         from spendkoll.transform.dbt import generate_docs
 
         print_headline(data)
-        print(f"\ndbt docs (models, columns and KPI definitions): {generate_docs(data)}")
+        print()
+        print(quality_summary(data))
+        quality = data.reports / "quality"
+        gx_docs = data.root / "gx" / "gx" / "uncommitted" / "data_docs" / "local_site"
+        gx_docs = gx_docs / "index.html"
+        print(f"\nController's report (exceptions filterable by unit, rule, amount): "
+              f"{quality / 'index.html'}")
+        print(f"Exceptions list: {quality / 'exceptions.csv'}, {quality / 'exceptions.xlsx'}")
+        print(f"GX Data Docs: {gx_docs}")
+        print(f"Published marts snapshot (read-only, for BI tools): {published_path(data)}")
+        print(f"dbt docs (models, columns and KPI definitions): {generate_docs(data)}")
     return 1 if failed else 0
 
 
@@ -192,6 +236,20 @@ def build_parser() -> argparse.ArgumentParser:
                         "the demo's planted mis-codings")
     dr.add_argument("--answers", help="answer file (default <data>/demo/answers/miscoded.csv)")
     dr.set_defaults(func=cmd_dq_recall)
+
+    v = sub.add_parser("validate", help="run the Great Expectations suites")
+    v.add_argument("stage", choices=["raw", "marts", "all"], nargs="?", default="all")
+    v.add_argument("--revalidate", action="store_true",
+                   help="validate every loaded batch again, not only the new ones")
+    v.add_argument("--chunk-rows", type=int, default=250_000,
+                   help="rows per validated chunk (bounds memory)")
+    v.set_defaults(func=cmd_validate)
+
+    pb = sub.add_parser("publish", help="publish the marts as a read-only DuckDB snapshot")
+    pb.set_defaults(func=cmd_publish)
+
+    q = sub.add_parser("dq-report", help="write the controller's data-quality report")
+    q.set_defaults(func=cmd_dq_report)
 
     k = sub.add_parser("kpis", help="print the headline KPIs per fiscal year from the marts")
     k.set_defaults(func=cmd_kpis)

@@ -40,9 +40,14 @@ def test_dag_conventions(dagbag, dag_id):
     for task in dag.tasks:
         assert task.owner == "spendkoll"
         assert task.retries >= 1
+        assert task.on_failure_callback  # failures alert (log, e-mail when configured)
         # Writers of the DuckDB warehouse run one at a time.
         assert task.pool == "spendkoll_warehouse"
         assert [o.uri for o in task.outlets] == [f"spendkoll://warehouse/raw/{dag_id[15:]}"]
+
+
+# Checks whose failure a retry cannot fix.
+NO_RETRY = {"check_source_freshness", "validate_raw", "validate_marts"}
 
 
 def test_transform_dag_runs_every_task_as_the_single_writer(dagbag):
@@ -57,13 +62,20 @@ def test_transform_dag_runs_every_task_as_the_single_writer(dagbag):
         assert task.pool == "spendkoll_warehouse", task.task_id
         assert task.owner == "spendkoll", task.task_id
         # A stale source does not freshen on retry; every dbt task retries.
-        assert task.retries == 0 if task.task_id == "check_source_freshness" \
-            else task.retries >= 1, task.task_id
+        assert task.retries == 0 if task.task_id in NO_RETRY else task.retries >= 1, task.task_id
+        assert task.on_failure_callback, task.task_id
     # Source freshness is checked first: it is the only root.
     assert [t.task_id for t in dag.tasks if not t.upstream_list] == ["check_source_freshness"]
     publish = dag.get_task("publish_marts")
     assert [o.uri for o in publish.outlets] == ["spendkoll://warehouse/marts"]
-    assert {t.task_id for t in publish.upstream_list} >= {"dbt_project_test"}
+    assert {t.task_id for t in publish.upstream_list} == {"validate_marts"}
+    assert {t.task_id for t in dag.get_task("validate_marts").upstream_list} >= {
+        "dbt_project_test"}
+    raw = dag.get_task("validate_raw")
+    assert [t.task_id for t in raw.upstream_list] == ["check_source_freshness"]
+    # every dbt task waits for the raw checks
+    assert all("validate_raw" in {u.task_id for u in t.get_flat_relatives(upstream=True)}
+               for t in dag.tasks if t.task_id.endswith(("_run", "_seed")))
     # Scheduled on all three load Assets (AssetAll).
     condition = dag.timetable.asset_condition
     assert type(condition).__name__ == "AssetAll"

@@ -14,6 +14,7 @@ from typing import Any
 
 from airflow.sdk import DAG, Asset, task
 
+from spendkoll.orchestration.alerts import failure_callbacks
 from spendkoll.orchestration.assets import WAREHOUSE_POOL, raw_asset_uri
 
 DEFAULT_ARGS: dict[str, Any] = {
@@ -60,7 +61,7 @@ def load_dag(source: str, schedule: str, doc_md: str) -> DAG:
         start_date=datetime(2024, 1, 1),
         catchup=False,
         max_active_runs=1,
-        default_args=DEFAULT_ARGS,
+        default_args={**DEFAULT_ARGS, "on_failure_callback": failure_callbacks()},
         tags=["spendkoll", "load", source],
         doc_md=doc_md,
     ) as dag:

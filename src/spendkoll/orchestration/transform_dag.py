@@ -1,9 +1,13 @@
 """Builder of the transform DAG: dbt through Cosmos, scheduled on the load Assets.
 
-A first task checks source freshness (a warning, or blocking with
-SPENDKOLL_FRESHNESS_BLOCKING=true). Every dbt task runs in the one-slot
-warehouse pool (DuckDB allows one writer), and a last task publishes the
-``spendkoll_marts`` Asset for readers.
+The run: source freshness (a warning, or blocking with
+SPENDKOLL_FRESHNESS_BLOCKING=true), the raw suites on the newly loaded files,
+dbt (models and their tests), the marts suites and the controller's report,
+and only when no blocking check failed, publication of the marts snapshot and
+the ``spendkoll_marts`` Asset. A blocking failure fails its task, so nothing
+after it runs and the last published snapshot stays. Every task runs in the
+one-slot warehouse pool (DuckDB allows one writer); failures alert through the
+callbacks of spendkoll.orchestration.alerts.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from airflow.sdk import Asset, task
 from cosmos import DbtDag, ExecutionConfig, ProfileConfig, ProjectConfig, RenderConfig
 from cosmos.constants import InvocationMode, LoadMode, TestBehavior
 
+from spendkoll.orchestration.alerts import failure_callbacks
 from spendkoll.orchestration.assets import LOAD_SOURCES, WAREHOUSE_POOL, raw_asset_uri
 from spendkoll.paths import DataDir
 from spendkoll.transform.dbt import dbt_project_dir
@@ -62,6 +67,7 @@ def transform_dag() -> DbtDag:
             "retries": int(os.environ.get("SPENDKOLL_TASK_RETRIES", "1")),
             "retry_delay": timedelta(minutes=5),
             "pool": WAREHOUSE_POOL,
+            "on_failure_callback": failure_callbacks(),
         },
         tags=["spendkoll", "transform", "dbt"],
         doc_md="### dbt transform\nBuilds seeds, staging, intermediate models and marts "
@@ -89,14 +95,46 @@ def transform_dag() -> DbtDag:
             return lines
 
         freshness = check_source_freshness()
-        for root in roots:
-            freshness >> root
+
+        @task(task_id="validate_raw", pool=WAREHOUSE_POOL, retries=0)
+        def validate_raw() -> str:
+            from spendkoll.quality.validation import Validator
+
+            report = Validator(DataDir.from_env()).validate_raw()
+            print(report.summary())
+            if not report.passed:
+                raise AirflowFailException("blocking raw-data checks failed, marts not rebuilt:\n"
+                                           + report.summary())
+            return report.summary()
+
+        @task(task_id="validate_marts", pool=WAREHOUSE_POOL, retries=0)
+        def validate_marts() -> str:
+            from spendkoll.quality.report import build_report
+            from spendkoll.quality.validation import Validator
+
+            report = Validator(DataDir.from_env()).validate_marts()
+            print(report.summary())
+            # The controller's report is written whatever the verdict.
+            quality = build_report(DataDir.from_env(), [report.summary()], report.docs_index)
+            print(f"data-quality report: {quality.index}")
+            if not report.passed:
+                raise AirflowFailException("blocking checks on the marts failed, not published "
+                                           "(the last published snapshot stays):\n"
+                                           + report.summary())
+            return report.summary()
 
         @task(task_id="publish_marts", pool=WAREHOUSE_POOL, outlets=[MARTS_ASSET])
         def publish_marts() -> str:
-            return "marts built"
+            from spendkoll.publish import publish
 
-        published = publish_marts()
+            return str(publish(DataDir.from_env()))
+
+        raw_checked = validate_raw()
+        freshness >> raw_checked
+        for root in roots:
+            raw_checked >> root
+        marts_checked = validate_marts()
         for leaf in leaves:
-            leaf >> published
+            leaf >> marts_checked
+        marts_checked >> publish_marts()
     return dag

@@ -1,0 +1,343 @@
+"""The contract controller's data-quality report.
+
+Written after each transform to ``<data>/reports/quality/``:
+
+* ``exceptions.csv`` and ``exceptions.xlsx``: every row of
+  ``marts.dq_invoice_exceptions`` (the XLSX with filters on every column and a
+  sheet of totals per rule and org unit);
+* ``index.html``: one self-contained page (no request leaves the machine):
+  the latest validation results, totals per rule and per org unit, the trend
+  from run to run, and the exceptions, filterable by org unit, rule and amount;
+* the run's totals are appended to ``quality.exception_run`` for the trend.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from spendkoll.paths import DataDir
+from spendkoll.warehouse import writer
+
+XLSX_MAX_ROWS = 1_048_575  # Excel's limit, header excluded
+HTML_MAX_ROWS = 20_000  # the page lists the largest; the files hold all
+
+EXCEPTION_COLUMNS = [
+    "rule_id", "rule_name", "severity", "period", "posting_date", "org_unit_id",
+    "org_unit_name", "supplier_key", "supplier_name", "invoice_number", "verification_id",
+    "account", "category_id", "amount", "vat", "suggested_account", "suggested_category_id",
+    "explanation_sv", "explanation_en", "source_file", "source_line", "ledger_line_id",
+]
+
+RUN_DDL = """
+create schema if not exists quality;
+create table if not exists quality.exception_run (
+    run_at       timestamp not null,
+    rule_id      varchar not null,
+    org_unit_id  varchar not null,
+    exceptions   bigint not null,
+    amount       decimal(18, 2) not null
+);
+"""
+
+
+@dataclass(frozen=True)
+class QualityReport:
+    folder: Path
+    index: Path
+    csv: Path
+    xlsx: Path
+    exceptions: int
+    by_rule: list[tuple[str, str, str, int, Decimal]]
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+def build_report(data: DataDir, validation_summaries: list[str] | None = None,
+                 docs_index: Path | None = None) -> QualityReport:
+    folder = data.reports / "quality"
+    folder.mkdir(parents=True, exist_ok=True)
+    run_at = datetime.now()
+    cols = ", ".join(EXCEPTION_COLUMNS)
+    with writer(data.warehouse) as con:
+        con.execute(RUN_DDL)
+        con.execute("""
+            insert into quality.exception_run
+            select ?, rule_id, coalesce(org_unit_id, '?'), count(*), coalesce(sum(amount), 0)
+            from marts.dq_invoice_exceptions group by rule_id, org_unit_id""", [run_at])
+        by_rule = con.execute("""
+            select r.rule_id, r.rule_name, r.severity, count(e.exception_id),
+                   coalesce(sum(e.amount), 0)
+            from reference.dq_rules r
+            left join marts.dq_invoice_exceptions e on e.rule_id = r.rule_id
+            group by r.rule_id, r.rule_name, r.severity order by r.rule_id""").fetchall()
+        by_unit = con.execute("""
+            select org_unit_id, org_unit_name, count(*), sum(amount)
+            from marts.dq_invoice_exceptions group by org_unit_id, org_unit_name
+            order by count(*) desc""").fetchall()
+        trend = con.execute("""
+            select run_at, rule_id, sum(exceptions) from quality.exception_run
+            where run_at in (select distinct run_at from quality.exception_run
+                             order by run_at desc limit 30)
+            group by run_at, rule_id order by run_at, rule_id""").fetchall()
+        validation = con.execute("""
+            select stage, suite, target, expectation, column_name, severity, success,
+                   unexpected_count, observed, examples
+            from quality.validation_result
+            where run_id in (select max(run_id) from quality.validation_result group by stage)
+            order by success, severity, stage, suite, target""").fetchall() \
+            if con.execute("select count(*) from information_schema.tables where "
+                           "table_schema = 'quality' and table_name = 'validation_result'"
+                           ).fetchone() == (1,) else []
+        total = int(con.execute("select count(*) from marts.dq_invoice_exceptions")
+                    .fetchone()[0])  # type: ignore[index]
+        csv_path, xlsx_path = folder / "exceptions.csv", folder / "exceptions.xlsx"
+        _write_csv(con, cols, csv_path)
+        _write_xlsx(con, cols, xlsx_path, by_rule, by_unit)
+        top = con.execute(f"""
+            select {cols} from marts.dq_invoice_exceptions
+            order by abs(amount) desc, exception_id limit {HTML_MAX_ROWS}""").fetchall()
+    index = folder / "index.html"
+    _write_html(index, run_at, total, by_rule, by_unit, trend, validation, top,
+                validation_summaries or [], docs_index)
+    return QualityReport(folder, index, csv_path, xlsx_path, total,
+                         [(r[0], r[1], r[2], int(r[3]), Decimal(r[4])) for r in by_rule])
+
+
+def _write_csv(con: Any, cols: str, path: Path) -> None:
+    tmp = path.with_suffix(".csv.tmp")
+    reader = con.execute(f"select {cols} from marts.dq_invoice_exceptions "
+                         "order by rule_id, posting_date, exception_id").fetch_record_batch(50_000)
+    with tmp.open("w", encoding="utf-8-sig", newline="") as f:  # BOM: Excel reads UTF-8
+        w = csv.writer(f, delimiter=";")
+        w.writerow(EXCEPTION_COLUMNS)
+        for rb in reader:
+            for row in zip(*(c.to_pylist() for c in rb.columns), strict=True):
+                w.writerow(["" if v is None else str(v) for v in row])
+    tmp.replace(path)
+
+
+def _write_xlsx(con: Any, cols: str, path: Path, by_rule: list[Any], by_unit: list[Any]) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("Avvikelser")
+    ws.freeze_panes = "A2"
+    ws.append(EXCEPTION_COLUMNS)
+    reader = con.execute(f"select {cols} from marts.dq_invoice_exceptions "
+                         "order by rule_id, posting_date, exception_id").fetch_record_batch(50_000)
+    n = 0
+    for rb in reader:
+        for row in zip(*(c.to_pylist() for c in rb.columns), strict=True):
+            if n >= XLSX_MAX_ROWS:
+                break
+            ws.append([_cell(v) for v in row])
+            n += 1
+    ws.auto_filter.ref = f"A1:{_col_letter(len(EXCEPTION_COLUMNS))}{max(n + 1, 2)}"
+    totals = wb.create_sheet("Summor")
+    totals.append(["regel", "namn", "allvarlighet", "antal", "belopp"])
+    for r in by_rule:
+        totals.append([r[0], r[1], r[2], int(r[3]), float(r[4])])
+    totals.append([])
+    totals.append(["enhet", "namn", "antal", "belopp"])
+    for u in by_unit:
+        totals.append([u[0], u[1], int(u[2]), float(u[3])])
+    tmp = path.with_suffix(".xlsx.tmp")
+    wb.save(tmp)
+    tmp.replace(path)
+
+
+def _col_letter(n: int) -> str:
+    s = ""
+    while n:
+        n, r = divmod(n - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def _bars(rows: list[tuple[str, float]], unit: str = "") -> str:
+    if not rows:
+        return "<p>Inga.</p>"
+    top = max(abs(v) for _, v in rows) or 1.0
+    out = ['<table class="bars">']
+    for label, value in rows:
+        width = 100.0 * abs(value) / top
+        out.append(f'<tr><td>{html.escape(label)}</td><td class="num">{value:,.0f}{unit}</td>'
+                   f'<td class="bar"><div style="width:{width:.1f}%"></div></td></tr>')
+    out.append("</table>")
+    return "\n".join(out)
+
+
+def _trend_svg(trend: list[Any]) -> str:
+    runs = sorted({t[0] for t in trend})
+    if len(runs) < 2:
+        return "<p>Trenden visas från andra körningen.</p>"
+    totals = {r: sum(int(t[2]) for t in trend if t[0] == r) for r in runs}
+    top = max(totals.values()) or 1
+    w, h, pad = 640, 180, 30
+    step = (w - 2 * pad) / (len(runs) - 1)
+    pts = " ".join(f"{pad + i * step:.1f},{h - pad - (h - 2 * pad) * totals[r] / top:.1f}"
+                   for i, r in enumerate(runs))
+    labels = "".join(
+        f'<text x="{pad + i * step:.1f}" y="{h - 8}" font-size="10" text-anchor="middle">'
+        f'{r:%m-%d %H:%M}</text>' for i, r in enumerate(runs) if i in (0, len(runs) - 1))
+    return (f'<svg width="{w}" height="{h}" role="img" aria-label="avvikelser per körning">'
+            f'<polyline fill="none" stroke="#1f5f8b" stroke-width="2" points="{pts}"/>'
+            f'{labels}<text x="{pad}" y="14" font-size="11">max {top:,}</text></svg>')
+
+
+STYLE = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#222}
+h1{font-size:22px}h2{font-size:17px;margin-top:28px}
+table{border-collapse:collapse;font-size:13px}td,th{padding:3px 8px;border-bottom:1px solid #ddd;
+text-align:left;vertical-align:top}td.num{text-align:right;white-space:nowrap}
+.bars td.bar{width:260px}.bars td.bar div{background:#1f5f8b;height:10px}
+.fail{color:#a40000}.ok{color:#2a6b2a}.filters label{margin-right:14px}
+#rows td{font-size:12px}
+"""
+
+SCRIPT = """
+const data = JSON.parse(document.getElementById('exceptions').textContent);
+const cols = data.columns, rows = data.rows;
+const ix = Object.fromEntries(cols.map((c, i) => [c, i]));
+function fill(id, key) {
+  const sel = document.getElementById(id);
+  [...new Set(rows.map(r => r[ix[key]]))].sort().forEach(v => {
+    const o = document.createElement('option'); o.value = o.textContent = v; sel.appendChild(o);
+  });
+}
+fill('unit', 'org_unit_id'); fill('rule', 'rule_id');
+function render() {
+  const u = document.getElementById('unit').value, r = document.getElementById('rule').value;
+  const min = parseFloat(document.getElementById('minamount').value || '0');
+  const shown = rows.filter(x => (!u || x[ix.org_unit_id] === u) && (!r || x[ix.rule_id] === r)
+                                 && Math.abs(x[ix.amount]) >= min);
+  let sum = 0; shown.forEach(x => sum += x[ix.amount]);
+  document.getElementById('count').textContent =
+    shown.length.toLocaleString('sv-SE') + ' rader, ' +
+    sum.toLocaleString('sv-SE', {maximumFractionDigits: 2}) + ' kr';
+  const body = document.getElementById('rows'); body.innerHTML = '';
+  shown.slice(0, 500).forEach(x => {
+    const tr = document.createElement('tr');
+    ['rule_id','severity','posting_date','org_unit_id','supplier_name','invoice_number','account',
+     'amount','suggested_account','explanation_sv','source_file','source_line'].forEach(c => {
+      const td = document.createElement('td'); td.textContent = x[ix[c]] ?? '';
+      if (c === 'amount') td.className = 'num';
+      tr.appendChild(td);
+    });
+    body.appendChild(tr);
+  });
+}
+['unit', 'rule', 'minamount'].forEach(
+  id => document.getElementById(id).addEventListener('input', render));
+render();
+"""
+
+
+def _write_html(path: Path, run_at: datetime, total: int, by_rule: list[Any],
+                by_unit: list[Any], trend: list[Any], validation: list[Any], top: list[Any],
+                summaries: list[str], docs_index: Path | None) -> None:
+    failed = [v for v in validation if not v[6]]
+    vrows = "".join(
+        f'<tr><td class="{"ok" if v[6] else "fail"}">{"OK" if v[6] else "FEL"}</td>'
+        f"<td>{html.escape(str(v[5]))}</td><td>{html.escape(str(v[0]))}</td>"
+        f"<td>{html.escape(str(v[1]))}</td><td>{html.escape(str(v[2]))}</td>"
+        f"<td>{html.escape(str(v[3]))}({html.escape(str(v[4] or ''))})</td>"
+        f'<td class="num">{"" if v[7] is None else f"{int(v[7]):,}"}</td>'
+        f"<td>{html.escape(str(v[8] or ''))}</td><td>{html.escape(str(v[9] or ''))}</td></tr>"
+        for v in (failed + [v for v in validation if v[6]])[:300])
+    rule_rows = "".join(
+        f"<tr><td>{r[0]}</td><td>{html.escape(r[1])}</td><td>{r[2]}</td>"
+        f'<td class="num">{int(r[3]):,}</td><td class="num">{float(r[4]):,.2f}</td></tr>'
+        for r in by_rule)
+    payload = json.dumps({"columns": EXCEPTION_COLUMNS,
+                          "rows": [[_json_cell(v) for v in row] for row in top]},
+                         ensure_ascii=False).replace("</", "<\\/")
+    docs = (f'<p>GX Data Docs: <code>{html.escape(str(docs_index))}</code></p>'
+            if docs_index else "")
+    page = f"""<!doctype html>
+<html lang="sv"><head><meta charset="utf-8"><title>spendkoll: datakvalitet</title>
+<style>{STYLE}</style></head><body>
+<h1>Datakvalitet och avvikande fakturarader</h1>
+<p>Körning {run_at:%Y-%m-%d %H:%M}. {total:,} avvikelser. Hela listan:
+<a href="exceptions.csv">exceptions.csv</a>, <a href="exceptions.xlsx">exceptions.xlsx</a>
+(filter på varje kolumn).</p>{docs}
+<h2>Validering (senaste körningen per steg)</h2>
+<p>{len(failed)} av {len(validation)} förväntningar uppfylls inte.
+Blockerande fel stoppar publiceringen; varningar rapporteras.</p>
+<pre>{html.escape(chr(10).join(summaries))}</pre>
+<table><tr><th></th><th>allvarlighet</th><th>steg</th><th>svit</th><th>mål</th>
+<th>förväntan</th><th>rader</th><th>observerat</th><th>exempel</th></tr>{vrows}</table>
+<h2>Per regel</h2>
+<table><tr><th>regel</th><th>namn</th><th>allvarlighet</th><th>antal</th><th>belopp, kr</th></tr>
+{rule_rows}</table>
+{_bars([(f"{r[0]} {r[1]}", float(r[3])) for r in by_rule if r[3]])}
+<h2>Per enhet</h2>
+{_bars([(f"{u[0]} {u[1] or ''}", float(u[2])) for u in by_unit])}
+<h2>Trend: avvikelser per körning</h2>
+{_trend_svg(trend)}
+<h2>Avvikelser</h2>
+<p class="filters"><label>Enhet <select id="unit"><option value="">alla</option></select></label>
+<label>Regel <select id="rule"><option value="">alla</option></select></label>
+<label>Belopp minst <input id="minamount" type="number" value="0" step="1000"></label>
+<span id="count"></span></p>
+<p>Visar högst 500 rader av de {min(total, HTML_MAX_ROWS):,} största beloppen; hela listan finns
+i CSV- och XLSX-filerna.</p>
+<table><thead><tr><th>regel</th><th>allv.</th><th>datum</th><th>enhet</th><th>leverantör</th>
+<th>faktura</th><th>konto</th><th>belopp</th><th>förslag</th><th>förklaring</th><th>fil</th>
+<th>rad</th></tr></thead><tbody id="rows"></tbody></table>
+<script type="application/json" id="exceptions">{payload}</script>
+<script>{SCRIPT}</script>
+</body></html>
+"""
+    tmp = path.with_suffix(".html.tmp")
+    tmp.write_text(page, encoding="utf-8")
+    tmp.replace(path)
+
+
+def _json_cell(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, (datetime,)) or hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+def quality_summary(data: DataDir) -> str:
+    """The latest validation verdicts and exception totals, for the terminal."""
+    from spendkoll.warehouse import reader
+
+    con = reader(data.warehouse)
+    try:
+        checks = con.execute("""
+            select stage, count(*), count(*) filter (where not success),
+                   count(*) filter (where not success and severity = 'blocking')
+            from quality.validation_result
+            where run_id in (select max(run_id) from quality.validation_result group by stage)
+            group by stage order by stage desc""").fetchall()
+        rules = con.execute("""
+            select r.rule_id, r.rule_name, r.severity, count(e.exception_id),
+                   coalesce(sum(e.amount), 0)
+            from reference.dq_rules r
+            left join marts.dq_invoice_exceptions e on e.rule_id = r.rule_id
+            group by r.rule_id, r.rule_name, r.severity order by r.rule_id""").fetchall()
+    finally:
+        con.close()
+    lines = ["Data quality:"]
+    for stage, n, failed, blocking in checks:
+        lines.append(f"  validation {stage:<6} {n:>5} expectation results, {failed} failed, "
+                     f"{blocking} blocking")
+    lines.append(f"  {'invoice rule':<44}{'severity':<10}{'lines':>8}{'amount SEK':>18}")
+    for rule_id, name, severity, count, amount in rules:
+        lines.append(f"  {rule_id + ' ' + name:<44}{severity:<10}{count:>8,}{amount:>18,.2f}")
+    return "\n".join(lines)

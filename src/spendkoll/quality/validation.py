@@ -1,0 +1,410 @@
+"""Great Expectations validation of the raw layer and the marts, in bounded memory.
+
+The suites are JSON files in ``expectations/suites/`` (GX 1.x format). GX's SQL
+datasource returns no rows over DuckDB (see the stack notes), and pulling a
+10-million-line table into one DataFrame would not fit the memory target, so:
+
+* **row-level suites** (``raw_ledger_line``, ``raw_contract``,
+  ``raw_ecommerce_order``) run on the pandas datasource over chunks of at most
+  ``chunk_rows`` rows, streamed from DuckDB as Arrow record batches, one loaded
+  batch (file) at a time. Only batches not validated before are read, so a
+  night validates its new files, not the history. Results are summed over the
+  chunks of a file;
+* **table-level suites** (``raw_dataset``, ``marts_dataset``) run on one row of
+  metrics that DuckDB computes over whole tables (uniqueness, reconciliation,
+  personnummer scan, KPI ranges).
+
+Every expectation carries GX's severity: ``critical`` is *blocking* (the run
+stops and the published marts stay as they were), ``warning`` and ``info`` are
+reported. Results go to ``quality.validation_result`` (a history, for the
+trend) and to GX Data Docs under ``<data>/gx/``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from spendkoll.ids import classify_supplier_id
+from spendkoll.paths import DataDir, project_root
+from spendkoll.runtime import disable_telemetry
+from spendkoll.warehouse import writer
+
+SUITES_DIR = project_root() / "expectations" / "suites"
+SEVERITY = {"critical": "blocking", "warning": "warning", "info": "info"}
+
+QUALITY_DDL = """
+create schema if not exists quality;
+create table if not exists quality.validation_result (
+    run_id            varchar not null,
+    validated_at      timestamp not null,
+    stage             varchar not null,
+    suite             varchar not null,
+    target            varchar not null,
+    batch_id          bigint,
+    expectation       varchar not null,
+    column_name       varchar,
+    severity          varchar not null,
+    success           boolean not null,
+    element_count     bigint,
+    unexpected_count  bigint,
+    observed          varchar,
+    examples          varchar,
+    notes             varchar
+);
+create table if not exists quality.validated_batch (
+    batch_id      bigint not null,
+    suite         varchar not null,
+    run_id        varchar not null,
+    success       boolean not null,
+    validated_at  timestamp not null
+);
+"""
+
+# Row-level suites: the raw table, the columns as GX sees them (dates as text,
+# years as integers, amounts as doubles) and the batch kind they belong to.
+ROW_SUITES: dict[str, tuple[str, str]] = {
+    "raw_ledger_line": ("ledger", """
+        select batch_id, source_name, source_line, verification_id, line_number,
+               cast(posting_date as varchar) as posting_date,
+               cast(extract(year from posting_date) as integer) as posting_year,
+               period, account, cost_centre, cast(amount as double) as amount,
+               cast(vat as double) as vat, supplier_key, supplier_id_status,
+               supplier_id_raw, invoice_number
+        from raw.ledger_line where batch_id = ? order by source_line"""),
+    "raw_contract": ("contracts", """
+        select batch_id, source_line, contract_id, supplier_key, supplier_id_status,
+               supplier_id_raw, category, start_date, end_date,
+               cast(extract(year from start_date) as integer) as start_year,
+               latest_end_date, registered_date, procured_by
+        from raw.contract where batch_id = ? order by source_line"""),
+    "raw_ecommerce_order": ("ecommerce", """
+        select batch_id, source_line, order_id, cast(order_date as varchar) as order_date,
+               cast(extract(year from order_date) as integer) as order_year, period,
+               supplier_key, supplier_id_status, supplier_id_raw, cost_centre,
+               cast(amount as double) as amount, from_catalogue, invoice_number
+        from raw.ecommerce_order where batch_id = ? order by source_line"""),
+}
+
+RAW_METRICS = """
+select
+    (select count(*) - count(distinct (source_name, batch_id, source_line))
+       from raw.ledger_line) as ledger_duplicate_line_keys,
+    (select coalesce(sum(abs(coalesce(l.amount, 0) - coalesce(b.amount_loaded, 0))), 0)
+       from raw.load_batch b
+       left join (select batch_id, sum(amount) as amount from raw.ledger_line
+                  group by batch_id) l on l.batch_id = b.batch_id
+       where b.kind = 'ledger' and b.status = 'loaded') as ledger_batch_amount_diff,
+    (select count(*) from raw.ledger_line) as ledger_lines,
+    (select count(*) - count(distinct (contract_id, coalesce(supplier_key, '')))
+       from raw.contract) as contract_duplicate_keys,
+    (select count(*) - count(distinct order_id) from raw.ecommerce_order)
+       as ecommerce_duplicate_order_ids
+"""
+
+MARTS_METRICS = """
+with raw_p as (
+    select period, count(*) as n, sum(amount) as amount from raw.ledger_line group by period
+), fct_p as (
+    select period, count(*) as n, sum(amount) as amount from marts.fct_spend group by period
+), kpi_p as (
+    select period, sum(spend) as amount from marts.kpi_monthly group by period
+), joined as (
+    select coalesce(r.period, f.period, k.period) as period,
+           coalesce(r.n, 0) as raw_n, coalesce(f.n, 0) as fct_n,
+           coalesce(r.amount, 0) as raw_amount, coalesce(f.amount, 0) as fct_amount,
+           coalesce(k.amount, 0) as kpi_amount
+    from raw_p r
+    full outer join fct_p f on f.period = r.period
+    full outer join kpi_p k on k.period = coalesce(r.period, f.period)
+)
+select
+    (select coalesce(sum(abs(raw_amount - fct_amount)), 0) from joined)
+        as reconciliation_amount_diff,
+    (select coalesce(sum(abs(raw_n - fct_n)), 0) from joined) as reconciliation_line_diff,
+    (select coalesce(sum(abs(raw_amount - kpi_amount)), 0) from joined)
+        as kpi_reconciliation_diff,
+    (select count(*) from marts.dq_invoice_exceptions where severity = 'blocking')
+        as blocking_invoice_exceptions,
+    (select count(*) from marts.fct_spend where spend_class = 'unclassified')
+        as unclassified_lines,
+    (select count(*) from marts.kpi_yearly
+      where supplier_loyalty_pct not between 0 and 100
+         or category_compliance_pct not between 0 and 100
+         or small_invoice_share_pct not between 0 and 100
+         or ecommerce_share_pct not between 0 and 100)
+    + (select count(*) from marts.kpi_supplier_concentration
+      where suppliers_behind_80_pct not between 0 and 100
+         or spend_share_smallest_94_pct not between 0 and 100) as kpi_pct_out_of_range
+"""
+
+# A personnummer-shaped run of digits: YYMMDD (day + 60 for samordningsnummer),
+# optional century, optional - or +, four digits. An organisationsnummer's
+# "month" is 20 or more, so it never matches.
+PNR_PATTERN = (r"(19|20)?[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01]|6[1-9]|[78][0-9]|9[01])"
+               r"[-+]?[0-9]{4}")
+# Text columns that hold other parties' reference numbers, not people: left out
+# of the personnummer scan (an invoice number can look like a date).
+PNR_SCAN_SKIP = {"invoice_number", "verification_id", "exception_id", "ledger_line_id",
+                 "explanation_sv", "explanation_en"}
+
+
+@dataclass
+class Outcome:
+    suite: str
+    target: str
+    batch_id: int | None
+    expectation: str
+    column: str | None
+    severity: str
+    success: bool
+    element_count: int | None = None
+    unexpected_count: int | None = None
+    observed: str | None = None
+    examples: list[str] = field(default_factory=list)
+    notes: str | None = None
+
+    def line(self) -> str:
+        what = f"{self.expectation}({self.column})" if self.column else self.expectation
+        count = "" if self.unexpected_count is None else f", {self.unexpected_count:,} rows"
+        obs = "" if self.observed is None else f", observed {self.observed}"
+        ex = f", e.g. {', '.join(self.examples[:3])}" if self.examples else ""
+        return f"[{self.severity}] {self.suite} on {self.target}: {what}{count}{obs}{ex}"
+
+
+@dataclass
+class ValidationReport:
+    stage: str
+    run_id: str
+    outcomes: list[Outcome]
+    docs_index: Path | None = None
+
+    @property
+    def failures(self) -> list[Outcome]:
+        return [o for o in self.outcomes if not o.success]
+
+    @property
+    def blocking(self) -> list[Outcome]:
+        return [o for o in self.failures if o.severity == "blocking"]
+
+    @property
+    def passed(self) -> bool:
+        return not self.blocking
+
+    def summary(self) -> str:
+        fails = self.failures
+        head = (f"validation {self.stage} ({self.run_id}): {len(self.outcomes)} expectation "
+                f"results, {len(fails)} failed, {len(self.blocking)} blocking")
+        return "\n".join([head, *("  " + o.line() for o in fails)])
+
+
+def load_suite_json(name: str) -> dict[str, Any]:
+    path = SUITES_DIR / f"{name}.json"
+    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return data
+
+
+def expectation_parameters() -> dict[str, Any]:
+    this_year = date.today().year
+    return {
+        "first_fiscal_year": int(os.environ.get("SPENDKOLL_FIRST_FISCAL_YEAR", "2000")),
+        "last_fiscal_year": int(os.environ.get("SPENDKOLL_LAST_FISCAL_YEAR", str(this_year))),
+        "max_amount": float(os.environ.get("SPENDKOLL_MAX_LINE_AMOUNT", "1000000000")),
+        "min_amount": -float(os.environ.get("SPENDKOLL_MAX_LINE_AMOUNT", "1000000000")),
+    }
+
+
+class Validator:
+    """GX context under ``<data>/gx``; the suites loaded from ``expectations/suites``."""
+
+    def __init__(self, data: DataDir, chunk_rows: int = 250_000, build_docs: bool = True):
+        disable_telemetry()
+        import great_expectations as gx
+
+        self.gx = gx
+        self.data = data
+        self.chunk_rows = chunk_rows
+        self.build_docs = build_docs
+        root = data.root / "gx"
+        root.mkdir(parents=True, exist_ok=True)
+        self.context = gx.get_context(mode="file", project_root_dir=str(root))
+        self.context.variables.progress_bars = {  # type: ignore[assignment]
+            "globally": False, "metric_calculations": False, "profilers": False}
+        self.context.variables.save()
+        self.source = self.context.data_sources.add_or_update_pandas("spendkoll")
+        self.checkpoints: dict[str, Any] = {}
+        self.params = expectation_parameters()
+
+    def _checkpoint(self, suite_name: str) -> Any:
+        if suite_name in self.checkpoints:
+            return self.checkpoints[suite_name]
+        gx = self.gx
+        spec = load_suite_json(suite_name)
+        suite = self.context.suites.add_or_update(gx.ExpectationSuite(
+            name=suite_name, expectations=spec["expectations"], meta=spec.get("meta", {})))
+        try:
+            asset = self.source.get_asset(suite_name)
+        except LookupError:
+            asset = self.source.add_dataframe_asset(suite_name)
+        try:
+            batch_def = asset.get_batch_definition("chunk")
+        except (KeyError, LookupError):
+            batch_def = asset.add_batch_definition_whole_dataframe("chunk")
+        vd = self.context.validation_definitions.add_or_update(
+            gx.ValidationDefinition(name=suite_name, data=batch_def, suite=suite))
+        actions = [gx.checkpoint.UpdateDataDocsAction(name="data_docs")] if self.build_docs else []
+        cp = self.context.checkpoints.add_or_update(gx.Checkpoint(
+            name=suite_name, validation_definitions=[vd], actions=actions,
+            result_format={"result_format": "SUMMARY", "partial_unexpected_count": 5}))
+        self.checkpoints[suite_name] = cp
+        return cp
+
+    def _run(self, suite_name: str, frame: Any, run_name: str) -> list[Outcome]:
+        cp = self._checkpoint(suite_name)
+        result = cp.run(batch_parameters={"dataframe": frame},
+                        expectation_parameters=self.params,
+                        run_id=self.gx.RunIdentifier(run_name=run_name))
+        outcomes = []
+        for vr in result.run_results.values():
+            for r in vr.results:
+                cfg = r.expectation_config
+                sev = getattr(cfg.severity, "value", str(cfg.severity))
+                res = r.result or {}
+                observed = res.get("observed_value")
+                examples = [str(v) for v in (res.get("partial_unexpected_list") or [])]
+                outcomes.append(Outcome(
+                    suite=suite_name, target=run_name, batch_id=None,
+                    expectation=cfg.type, column=cfg.kwargs.get("column"),
+                    severity=SEVERITY.get(sev, "warning"), success=bool(r.success),
+                    element_count=res.get("element_count"),
+                    unexpected_count=res.get("unexpected_count"),
+                    observed=None if observed is None else str(observed),
+                    examples=examples, notes=(cfg.meta or {}).get("notes")))
+        return outcomes
+
+    # row-level suites, chunked -------------------------------------------------
+    def _chunks(self, con: duckdb.DuckDBPyConnection, sql: str,
+                batch_id: int) -> Iterator[Any]:
+        reader = con.execute(sql, [batch_id]).fetch_record_batch(self.chunk_rows)
+        for rb in reader:
+            yield rb.to_pandas()
+
+    def validate_raw(self, revalidate: bool = False) -> ValidationReport:
+        run_id = "raw-" + datetime.now().strftime("%Y%m%dT%H%M%S%f")
+        outcomes: list[Outcome] = []
+        with writer(self.data.warehouse) as con:
+            con.execute(QUALITY_DDL)
+            for suite_name, (kind, sql) in ROW_SUITES.items():
+                batches = con.execute("""
+                    select batch_id, file_name from raw.load_batch b
+                    where kind = ? and status = 'loaded'
+                      and (? or not exists (select 1 from quality.validated_batch v
+                                            where v.batch_id = b.batch_id and v.suite = ?))
+                    order by batch_id""", [kind, revalidate, suite_name]).fetchall()
+                for batch_id, file_name in batches:
+                    merged: dict[tuple[str, str | None, str], Outcome] = {}
+                    first = 1
+                    for frame in self._chunks(con, sql, batch_id):
+                        last = first + len(frame) - 1
+                        for o in self._run(suite_name, frame,
+                                           f"{file_name} rows {first:,}-{last:,}"):
+                            key = (o.expectation, o.column, o.notes or "")
+                            if key not in merged:
+                                o.target, o.batch_id = file_name, batch_id
+                                merged[key] = o
+                            else:
+                                _merge(merged[key], o)
+                        first = last + 1
+                    batch_outcomes = list(merged.values())
+                    outcomes += batch_outcomes
+                    ok = all(o.success or o.severity != "blocking" for o in batch_outcomes)
+                    con.execute("insert into quality.validated_batch values (?, ?, ?, ?, ?)",
+                                [batch_id, suite_name, run_id, ok, datetime.now()])
+            outcomes += self._metrics(con, "raw_dataset", RAW_METRICS, "raw layer")
+            self._store(con, "raw", run_id, outcomes)
+        return ValidationReport("raw", run_id, outcomes, self.docs_index())
+
+    def validate_marts(self) -> ValidationReport:
+        run_id = "marts-" + datetime.now().strftime("%Y%m%dT%H%M%S%f")
+        with writer(self.data.warehouse) as con:
+            con.execute(QUALITY_DDL)
+            outcomes = self._metrics(con, "marts_dataset", MARTS_METRICS, "marts",
+                                     extra={"personnummer_in_marts": personnummer_in_marts(con)})
+            self._store(con, "marts", run_id, outcomes)
+        return ValidationReport("marts", run_id, outcomes, self.docs_index())
+
+    def _metrics(self, con: duckdb.DuckDBPyConnection, suite_name: str, sql: str,
+                 target: str, extra: dict[str, int] | None = None) -> list[Outcome]:
+        import pandas as pd
+
+        cur = con.execute(sql)
+        names = [d[0] for d in cur.description]
+        row = cur.fetchone()
+        assert row is not None
+        values: dict[str, Any] = {n: float(v) for n, v in zip(names, row, strict=True)}
+        values.update({k: float(v) for k, v in (extra or {}).items()})
+        outcomes = self._run(suite_name, pd.DataFrame([values]), target)
+        for o in outcomes:
+            if o.column in values:
+                o.observed = f"{values[o.column]:g}"
+        return outcomes
+
+    def _store(self, con: duckdb.DuckDBPyConnection, stage: str, run_id: str,
+               outcomes: list[Outcome]) -> None:
+        now = datetime.now()
+        con.executemany(
+            "insert into quality.validation_result values "
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [[run_id, now, stage, o.suite, o.target, o.batch_id, o.expectation, o.column,
+              o.severity, o.success, o.element_count, o.unexpected_count, o.observed,
+              "; ".join(o.examples[:5]) or None, o.notes] for o in outcomes])
+
+    def docs_index(self) -> Path | None:
+        if not self.build_docs:
+            return None
+        index = self.data.root / "gx" / "gx" / "uncommitted" / "data_docs" / "local_site" \
+            / "index.html"
+        return index if index.exists() else None
+
+
+def _merge(into: Outcome, chunk: Outcome) -> None:
+    into.success = into.success and chunk.success
+    for attr in ("element_count", "unexpected_count"):
+        a, b = getattr(into, attr), getattr(chunk, attr)
+        if a is not None or b is not None:
+            setattr(into, attr, (a or 0) + (b or 0))
+    if len(into.examples) < 5:
+        into.examples += chunk.examples[: 5 - len(into.examples)]
+
+
+def personnummer_in_marts(con: duckdb.DuckDBPyConnection) -> int:
+    """Valid personnummer (shape and check digit) found in the marts' text columns."""
+    cols = con.execute("""
+        select table_name, column_name from information_schema.columns
+        where table_schema = 'marts' and data_type = 'VARCHAR'""").fetchall()
+    found = 0
+    pattern = re.compile(PNR_PATTERN)
+    for table, column in cols:
+        if column in PNR_SCAN_SKIP:
+            continue
+        hits = con.execute(
+            f'select distinct regexp_extract("{column}", ?) from marts."{table}" '
+            f'where regexp_matches("{column}", ?) limit 1000',
+            [PNR_PATTERN, PNR_PATTERN]).fetchall()
+        for (candidate,) in hits:
+            if candidate and pattern.fullmatch(candidate) and _is_personnummer(candidate):
+                found += 1
+    return found
+
+
+def _is_personnummer(text: str) -> bool:
+    sid = classify_supplier_id(text, b"personnummer-scan-key-not-used")
+    return sid.status.value == "sole_trader"
