@@ -1,0 +1,165 @@
+"""Great Expectations validation, publication and the controller's report."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+
+import duckdb
+import pytest
+from conftest import FIXTURES, KEY, source
+from openpyxl import load_workbook
+
+from spendkoll.demo.generator import DemoSpec, generate
+from spendkoll.loaders.run import load_source
+from spendkoll.paths import DataDir
+from spendkoll.publish import publish, published_path
+from spendkoll.quality import validation
+from spendkoll.quality.report import build_report
+from spendkoll.quality.validation import Validator
+from spendkoll.sources import load_sources
+from spendkoll.transform.dbt import run_dbt
+
+pytestmark = pytest.mark.slow
+
+
+def build_dq_fixture(data: DataDir) -> None:
+    for kind, name in (("ledger", "ledger_2024.csv"), ("contracts", "contracts.csv")):
+        folder = data.landing_for(kind)
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copy(FIXTURES / "dq" / name, folder / name)
+    load_source(source(), data, KEY)
+    load_source(source(name="contracts", kind="contracts", format="contracts",
+                       pattern="*.csv"), data, KEY)
+    proc = run_dbt(["build"], data, rule_set="demo_region")
+    assert proc.returncode == 0, proc.stdout[-4000:]
+
+
+def failed(report):
+    return {(o.suite, o.expectation, o.column, o.severity) for o in report.failures}
+
+
+def test_clean_data_passes_and_only_new_batches_are_validated(data_dir):
+    build_dq_fixture(data_dir)
+    v = Validator(data_dir, build_docs=True)
+    raw = v.validate_raw()
+    assert raw.passed, raw.summary()
+    targets = {(o.suite, o.target) for o in raw.outcomes}
+    assert ("raw_ledger_line", "ledger_2024.csv") in targets
+    assert ("raw_contract", "contracts.csv") in targets
+    # the fixture's missing supplier ids are a reported warning, not a blocker
+    assert failed(raw) == {("raw_ledger_line", "expect_column_values_to_not_be_null",
+                            "supplier_key", "warning")}
+    ledger_null = next(o for o in raw.outcomes if o.column == "supplier_key"
+                       and o.expectation == "expect_column_values_to_not_be_null")
+    assert (ledger_null.element_count, ledger_null.unexpected_count) == (44, 3)
+    marts = v.validate_marts()
+    # Y01 (account 9999) is unclassified: a warning, the run goes on.
+    assert marts.passed, marts.summary()
+    assert failed(marts) == {("marts_dataset", "expect_column_values_to_be_between",
+                              "unclassified_lines", "warning")}
+    observed = {o.column: o.observed for o in marts.outcomes}
+    assert observed["reconciliation_amount_diff"] == "0"
+    assert observed["personnummer_in_marts"] == "0"
+    assert raw.docs_index is not None and raw.docs_index.exists()
+    # A second night with no new files reads no batch again: only the table checks.
+    again = Validator(data_dir, build_docs=False).validate_raw()
+    assert {o.suite for o in again.outcomes} == {"raw_dataset"}
+    con = duckdb.connect(str(data_dir.warehouse), read_only=True)
+    assert con.execute("select count(distinct run_id) from quality.validation_result"
+                       ).fetchone() == (3,)
+
+
+def test_blocking_failures(data_dir, monkeypatch):
+    build_dq_fixture(data_dir)
+    # Posting dates outside the open fiscal years block.
+    monkeypatch.setenv("SPENDKOLL_LAST_FISCAL_YEAR", "2023")
+    raw = Validator(data_dir, build_docs=False).validate_raw()
+    assert not raw.passed
+    assert ("raw_ledger_line", "expect_column_values_to_be_between", "posting_year",
+            "blocking") in failed(raw)
+    assert "posting_year" in raw.summary() and "ledger_2024.csv" in raw.summary()
+    # A personnummer in a mart, and a line missing from fct_spend, block publication;
+    # a date-shaped number that fails the check digit is not a personnummer.
+    with duckdb.connect(str(data_dir.warehouse)) as con:
+        con.execute("create table marts.leak as select 'Anna 811218-9876' as note "
+                    "union all select 'ref 2403151235'")
+        con.execute("delete from marts.fct_spend where verification_id = 'X01'")
+    marts = Validator(data_dir, build_docs=False).validate_marts()
+    observed = {o.column: o.observed for o in marts.outcomes}
+    assert observed["personnummer_in_marts"] == "1"
+    assert observed["reconciliation_line_diff"] == "1"
+    assert observed["reconciliation_amount_diff"] == "300"
+    assert {o.column for o in marts.blocking} == {
+        "personnummer_in_marts", "reconciliation_line_diff", "reconciliation_amount_diff"}
+
+
+def test_validation_streams_bounded_chunks(data_dir, monkeypatch):
+    generate(data_dir.landing, data_dir.demo_answers, DemoSpec(lines=20_000))
+    sources = load_sources()
+    for name in ("ledger", "contracts", "ecommerce"):
+        load_source(sources[name], data_dir, KEY)
+    sizes: list[int] = []
+    real_run = Validator._run
+
+    def spy(self, suite_name, frame, run_name):
+        sizes.append(len(frame))
+        return real_run(self, suite_name, frame, run_name)
+
+    monkeypatch.setattr(Validator, "_run", spy)
+    report = Validator(data_dir, chunk_rows=500, build_docs=False).validate_raw()
+    assert report.passed, report.summary()
+    # No frame larger than a chunk, and the ledger came in many of them.
+    assert max(sizes) <= 500 and len(sizes) > 40
+    con = duckdb.connect(str(data_dir.warehouse), read_only=True)
+    per_file = dict(con.execute(
+        "select b.file_name, count(*) from raw.ledger_line l join raw.load_batch b "
+        "using (batch_id) group by 1").fetchall())
+    counted = {o.target: o.element_count for o in report.outcomes
+               if o.suite == "raw_ledger_line" and o.column == "posting_date"}
+    assert counted == per_file  # chunk counts add up to each file's rows
+
+
+def test_report_and_publication(data_dir):
+    build_dq_fixture(data_dir)
+    v = Validator(data_dir, build_docs=False)
+    v.validate_raw()
+    v.validate_marts()
+    first = build_report(data_dir, ["x"])
+    second = build_report(data_dir, ["x"])
+    assert first.exceptions == second.exceptions == 13
+    with first.csv.open(encoding="utf-8-sig") as f:
+        rows = list(csv.DictReader(f, delimiter=";"))
+    assert len(rows) == 13 and {r["rule_id"] for r in rows} >= {"DQ02", "DQ07", "DQ12"}
+    wb = load_workbook(first.xlsx)
+    sheet = wb["Avvikelser"]
+    assert len(list(sheet.iter_rows())) == 14 and "Summor" in wb.sheetnames
+    assert sheet.auto_filter.ref == "A1:V14"  # a filter on every column
+    assert sheet.freeze_panes == "A2"
+    page = first.index.read_text(encoding="utf-8")
+    assert "<polyline" in page  # trend from the second run on
+    assert "http://" not in page and "https://" not in page and "<link" not in page
+    assert '"DQ07"' in page and 'id="unit"' in page
+    # Publication: a reader holding the old snapshot keeps it while a new one is swapped in.
+    path = publish(data_dir)
+    assert path == published_path(data_dir)
+    old = duckdb.connect(str(path), read_only=True)
+    stamp = old.execute("select published_at from published").fetchone()
+    publish(data_dir)
+    assert old.execute("select count(*) from marts.fct_spend").fetchone() == (44,)
+    assert old.execute("select published_at from published").fetchone() == stamp
+    old.close()  # (DuckDB shares one open database per path within a process)
+    new = duckdb.connect(str(path), read_only=True)
+    assert new.execute("select published_at from published").fetchone() != stamp
+    assert new.execute("select count(*) from marts.dq_invoice_exceptions").fetchone() == (13,)
+    assert not list(path.parent.glob(".*.tmp"))
+
+
+def test_suites_are_valid_gx_json():
+    for name in ("raw_ledger_line", "raw_contract", "raw_ecommerce_order", "raw_dataset",
+                 "marts_dataset"):
+        spec = validation.load_suite_json(name)
+        assert spec["name"] == name and spec["expectations"]
+        for e in spec["expectations"]:
+            assert e["severity"] in ("critical", "warning", "info")
+            assert e["meta"]["notes"]
