@@ -69,6 +69,7 @@ def test_transform_dag_runs_every_task_as_the_single_writer(dagbag):
     publish = dag.get_task("publish_marts")
     assert [o.uri for o in publish.outlets] == ["spendkoll://warehouse/marts"]
     assert {t.task_id for t in publish.upstream_list} == {"validate_marts"}
+    assert publish.trigger_rule == "all_success"  # a blocking failure publishes nothing
     assert {t.task_id for t in dag.get_task("validate_marts").upstream_list} >= {
         "dbt_project_test"}
     raw = dag.get_task("validate_raw")

@@ -42,6 +42,14 @@ def test_demo_runs_the_dags_and_is_idempotent(tmp_path, monkeypatch):
     # The transform DAG (dbt via Cosmos) built the marts; headline figures printed.
     assert "airflow dags test spendkoll_transform" in first.stdout
     assert "Supplier loyalty (leverantörstrohet)" in first.stdout
+    # Validation ran before and after dbt, the controller's report was written and the
+    # marts were published (no blocking finding on the demo).
+    assert "Data quality:" in first.stdout and "0 blocking" in first.stdout
+    for path in ("reports/quality/index.html", "reports/quality/exceptions.csv",
+                 "reports/quality/exceptions.xlsx", "published/spendkoll_marts.duckdb",
+                 "gx/gx/uncommitted/data_docs/local_site/index.html", "docs/dbt/index.html"):
+        assert (data / path).exists(), path
+        assert str(data / path) in first.stdout, path
     # Landing files were archived, and a second run loads the same files again:
     # nothing changes.
     assert not list((data / "landing" / "ledger").glob("*.csv"))

@@ -7,7 +7,7 @@ from spendkoll.warehouse import reader
 
 STATUS_SQL = """
 select source_name,
-       count(*) filter (where status in ('loaded', 'replaced'))           as files_loaded,
+       count(*) filter (where status = 'loaded')                          as files_loaded,
        count(*) filter (where status = 'rejected')                        as files_rejected,
        coalesce(sum(rows_in) filter (where status = 'loaded'), 0)         as rows_in,
        coalesce(sum(rows_loaded) filter (where status = 'loaded'), 0)     as rows_loaded,

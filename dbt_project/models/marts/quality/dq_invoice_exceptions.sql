@@ -202,7 +202,7 @@ dq05 as (
     inner join profile on profile.supplier_key = lines.supplier_key
     left join top_operating_account as op on op.supplier_key = lines.supplier_key
     where lines.spend_class = 'investment'
-      and lines.amount < {{ investment_min }}
+      and abs(lines.amount) < {{ investment_min }}
       and profile.investment_share < {{ operating_supplier_max }}
 ),
 
@@ -255,6 +255,8 @@ invoice_totals as (
         sum(amount) as amount
     from lines
     where supplier_key is not null and invoice_number is not null
+      -- a file without dates says nothing about how close two invoices are
+      and not posting_date_derived
     group by supplier_key, invoice_number
 ),
 
