@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.spendkoll-installed
 export DO_NOT_TRACK := 1
 
-.PHONY: venv demo test test-fast lint airflow lock clean
+.PHONY: venv demo test test-fast lint airflow lock clean browser
 
 venv: $(STAMP)
 
@@ -24,8 +24,15 @@ $(STAMP): requirements.lock pyproject.toml
 demo: venv
 	$(BIN)/spendkoll demo
 
+## Debian's Chromium for the browser test of the monthly reports (installed once, as root
+## or through sudo; Playwright drives it, it never downloads a browser of its own).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
+
 ## The whole test suite, slow end-to-end tests included (this is what CI runs).
-test: venv
+test: venv browser
 	$(BIN)/ruff check src dags tests
 	$(BIN)/mypy
 	$(BIN)/pytest -n 2 --dist loadgroup

@@ -128,6 +128,16 @@ def cmd_dq_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from spendkoll.reporting.monthly import generate_monthly_reports
+
+    reports = generate_monthly_reports(_data(args), args.month, lang=args.lang,
+                                       units=args.unit or None, target_pct=args.target)
+    for r in reports:
+        print(f"{r.period} {r.unit_id:<8} {r.path}")
+    return 0
+
+
 def cmd_kpis(args: argparse.Namespace) -> int:
     from spendkoll.reporting.headline import print_headline
 
@@ -163,10 +173,23 @@ def cmd_demo(args: argparse.Namespace) -> int:
         except DagRunFailed as exc:
             print(f"  FAILED: {exc}", file=sys.stderr)
             failed.append(dag_id)
+    reports: list[Path] = []
+    if not failed:
+        from spendkoll.reporting.monthly import latest_closed_period
+
+        month = latest_closed_period(data)
+        print(f"airflow dags test spendkoll_monthly_report {today} (month {month}) ...",
+              flush=True)
+        try:
+            run_dag(env, "spendkoll_monthly_report", today, {"month": month})
+            reports = sorted((data.reports / "monthly" / month).glob("*.html"))
+        except DagRunFailed as exc:
+            print(f"  FAILED: {exc}", file=sys.stderr)
+            failed.append("spendkoll_monthly_report")
     print(f"Airflow runs done in {time.perf_counter() - t:.0f}s\n")
     print_load_status(data)
     if not failed:
-        from spendkoll.publish import published_path
+        from spendkoll.publish import parquet_path, published_path
         from spendkoll.quality.report import quality_summary
         from spendkoll.reporting.headline import print_headline
         from spendkoll.transform.dbt import generate_docs
@@ -182,6 +205,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"Exceptions list: {quality / 'exceptions.csv'}, {quality / 'exceptions.xlsx'}")
         print(f"GX Data Docs: {gx_docs}")
         print(f"Published marts snapshot (read-only, for BI tools): {published_path(data)}")
+        print(f"Published Parquet files (one per mart): {parquet_path(data)}")
+        if reports:
+            print(f"Monthly reports ({len(reports)} files, one per org unit and index.html for "
+                  f"the organisation): {reports[0].parent}")
+            index = reports[0].parent / "index.html"
+            print(f"  the organisation: {index}")
         print(f"dbt docs (models, columns and KPI definitions): {generate_docs(data)}")
     return 1 if failed else 0
 
@@ -250,6 +279,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     q = sub.add_parser("dq-report", help="write the controller's data-quality report")
     q.set_defaults(func=cmd_dq_report)
+
+    rp = sub.add_parser("report", help="write the monthly reports (one per org unit and one "
+                        "for the organisation) from the published marts")
+    rp.add_argument("--month", help="YYYY-MM (default: the latest month in the marts)")
+    rp.add_argument("--lang", choices=["sv", "en"], default="sv")
+    rp.add_argument("--unit", action="append", help="only this org unit (repeatable)")
+    rp.add_argument("--target", type=float, help="loyalty target in per cent "
+                    "(default $SPENDKOLL_LOYALTY_TARGET_PCT or 92)")
+    rp.set_defaults(func=cmd_report)
 
     k = sub.add_parser("kpis", help="print the headline KPIs per fiscal year from the marts")
     k.set_defaults(func=cmd_kpis)

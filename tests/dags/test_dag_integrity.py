@@ -20,7 +20,8 @@ def test_no_import_errors(dagbag):
 
 def test_the_load_dags_are_found(dagbag):
     assert {"spendkoll_load_ledger", "spendkoll_load_contracts",
-            "spendkoll_load_ecommerce", "spendkoll_transform"} <= set(dagbag.dag_ids)
+            "spendkoll_load_ecommerce", "spendkoll_transform",
+            "spendkoll_monthly_report"} <= set(dagbag.dag_ids)
 
 
 def test_every_dag_file_is_found_by_safe_mode(dagbag):
@@ -90,3 +91,23 @@ def test_schedules(dagbag):
     contracts = dagbag.dags["spendkoll_load_contracts"].timetable
     assert "0 2 * * *" in repr(ledger)
     assert "0 0 * * *" in repr(contracts)
+
+
+def test_monthly_report_dag(dagbag):
+    dag = dagbag.dags["spendkoll_monthly_report"]
+    assert "spendkoll" in dag.tags and dag.doc_md and dag.max_active_runs == 1
+    assert dag.timetable.expression == "0 6 5 * *"  # day 5 at 06:00, after month close
+    assert set(dag.params) == {"month", "lang"}
+    assert dag.params["lang"] == "sv" and dag.params["month"] == ""
+    [task] = dag.tasks
+    assert task.owner == "spendkoll" and task.retries >= 1 and task.on_failure_callback
+
+
+def test_report_month_from_params_or_the_month_before():
+    from datetime import date
+
+    from spendkoll.orchestration.report_dag import report_month
+
+    assert report_month({"month": ""}, date(2026, 1, 5)) == "2025-12"
+    assert report_month({}, date(2026, 11, 5)) == "2026-10"
+    assert report_month({"month": "2024-03"}, date(2026, 11, 5)) == "2024-03"

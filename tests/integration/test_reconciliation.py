@@ -32,8 +32,9 @@ order by 1
 
 
 KPI_PERIODS = """
-select r.period, r.amount, m.spend, u.spend, r.n, m.lines, u.lines
+select r.period, r.amount, m.spend, u.spend, o.spend, r.n, m.lines, u.lines, o.lines
 from (select period, count(*) as n, sum(amount) as amount from raw.ledger_line group by 1) r
+left join marts.kpi_monthly_organisation o using (period)
 left join (select period, sum(spend) as spend, sum(lines) as lines
            from marts.kpi_monthly group by 1) m using (period)
 left join (select period, sum(spend) as spend, sum(lines) as lines
@@ -60,10 +61,10 @@ def reconcile(con: duckdb.DuckDBPyConnection) -> Decimal:
         assert (raw_n, raw_amount) == (mart_n, mart_amount), period
     total = sum((r[3] for r in rows), Decimal(0))
     assert total == rows[0][5]  # the batch log agrees
-    for period, raw_amount, monthly, per_unit, raw_n, monthly_n, unit_n in con.execute(
-            KPI_PERIODS).fetchall():
-        assert raw_amount == monthly == per_unit, period
-        assert raw_n == monthly_n == unit_n, period
+    for period, raw_amount, monthly, per_unit, org, raw_n, monthly_n, unit_n, org_n in \
+            con.execute(KPI_PERIODS).fetchall():
+        assert raw_amount == monthly == per_unit == org, period
+        assert raw_n == monthly_n == unit_n == org_n, period
     for year, raw_amount, spend, classes in con.execute(KPI_YEARS).fetchall():
         assert raw_amount == spend == classes, year
     return total

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 from spendkoll.demo.generator import DemoSpec, generate
 from spendkoll.loaders.run import load_source
 from spendkoll.paths import DataDir
-from spendkoll.publish import publish, published_path
+from spendkoll.publish import parquet_path, publish, published_path
 from spendkoll.quality import validation
 from spendkoll.quality.report import build_report
 from spendkoll.quality.validation import Validator
@@ -153,6 +153,18 @@ def test_report_and_publication(data_dir):
     assert new.execute("select published_at from published").fetchone() != stamp
     assert new.execute("select count(*) from marts.dq_invoice_exceptions").fetchone() == (13,)
     assert not list(path.parent.glob(".*.tmp"))
+    # Parquet: one file per mart, the fact table partitioned by fiscal year, behind a
+    # symlink switched atomically; the previous version stays for readers still on it.
+    parquet = parquet_path(data_dir)
+    assert parquet.is_symlink()
+    assert (parquet / "kpi_monthly.parquet").exists()
+    assert (parquet / "fct_spend" / "fiscal_year=2024").is_dir()
+    pq = duckdb.connect()
+    assert pq.execute(f"select count(*), sum(amount) from read_parquet('{parquet}/fct_spend/*/*.parquet', "
+                      "hive_partitioning = true)").fetchone() == (44, new.execute(
+                          "select sum(amount) from marts.fct_spend").fetchone()[0])
+    versions = [p for p in parquet.parent.glob("parquet.*") if p.is_dir()]
+    assert len(versions) == 2 and parquet.resolve() == max(versions)
 
 
 def test_suites_are_valid_gx_json():

@@ -77,9 +77,10 @@ class DagRunFailed(RuntimeError):
     pass
 
 
-def run_dag(env: dict[str, str], dag_id: str, logical_date: str) -> str:
+def run_dag(env: dict[str, str], dag_id: str, logical_date: str,
+            conf: dict[str, str] | None = None) -> str:
     """`airflow dags test`, then the run's final state (the command exits 0 either way)."""
-    airflow(env, "dags", "test", dag_id, logical_date)
+    airflow(env, "dags", "test", dag_id, logical_date, *(["-c", json.dumps(conf)] if conf else []))
     cmd = [str(Path(sys.executable).with_name("airflow")), "dags", "list-runs", dag_id,
            "-o", "json"]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)

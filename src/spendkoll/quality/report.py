@@ -117,7 +117,7 @@ def build_report(data: DataDir, validation_summaries: list[str] | None = None,
 def _write_csv(con: Any, cols: str, path: Path) -> None:
     tmp = path.with_suffix(".csv.tmp")
     reader = con.execute(f"select {cols} from marts.dq_invoice_exceptions "
-                         "order by rule_id, posting_date, exception_id").fetch_record_batch(50_000)
+                         "order by rule_id, posting_date, exception_id").to_arrow_reader(50_000)
     with tmp.open("w", encoding="utf-8-sig", newline="") as f:  # BOM: Excel reads UTF-8
         w = csv.writer(f, delimiter=";")
         w.writerow(EXCEPTION_COLUMNS)
@@ -135,7 +135,7 @@ def _write_xlsx(con: Any, cols: str, path: Path, by_rule: list[Any], by_unit: li
     ws.freeze_panes = "A2"
     ws.append(EXCEPTION_COLUMNS)
     reader = con.execute(f"select {cols} from marts.dq_invoice_exceptions "
-                         "order by rule_id, posting_date, exception_id").fetch_record_batch(50_000)
+                         "order by rule_id, posting_date, exception_id").to_arrow_reader(50_000)
     n = 0
     for rb in reader:
         for row in zip(*(c.to_pylist() for c in rb.columns), strict=True):

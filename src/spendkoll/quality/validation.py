@@ -293,7 +293,7 @@ class Validator:
     # row-level suites, chunked -------------------------------------------------
     def _chunks(self, con: duckdb.DuckDBPyConnection, sql: str,
                 batch_id: int) -> Iterator[Any]:
-        reader = con.execute(sql, [batch_id]).fetch_record_batch(self.chunk_rows)
+        reader = con.execute(sql, [batch_id]).to_arrow_reader(self.chunk_rows)
         for rb in reader:
             yield rb.to_pandas()
 
