@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.spendkoll-installed
 export DO_NOT_TRACK := 1
 
-.PHONY: venv demo test test-fast lint airflow lock clean browser
+.PHONY: venv demo test test-fast lint airflow lock clean browser bench
 
 venv: $(STAMP)
 
@@ -36,6 +36,12 @@ test: venv browser
 	$(BIN)/ruff check src dags tests
 	$(BIN)/mypy
 	$(BIN)/pytest -n 2 --dist loadgroup
+
+## Benchmark the nightly run at SIZE ledger lines (default 1 million; SIZE=10000000 for the
+## big run) and append the figures to BENCHMARKS.md.
+SIZE ?= 1000000
+bench: venv
+	$(BIN)/python -m spendkoll.bench --size $(SIZE)
 
 ## Unit tests only.
 test-fast: venv

@@ -47,9 +47,13 @@ def test_demo_runs_the_dags_and_is_idempotent(tmp_path, monkeypatch):
     assert "Data quality:" in first.stdout and "0 blocking" in first.stdout
     for path in ("reports/quality/index.html", "reports/quality/exceptions.csv",
                  "reports/quality/exceptions.xlsx", "published/spendkoll_marts.duckdb",
-                 "gx/gx/uncommitted/data_docs/local_site/index.html", "docs/dbt/index.html"):
+                 "gx/gx/uncommitted/data_docs/local_site/index.html", "docs/dbt/index.html",
+                 "published/parquet", "reports/monthly/2025-12/index.html"):
         assert (data / path).exists(), path
         assert str(data / path) in first.stdout, path
+    # The report DAG wrote the organisation's report and one per org unit.
+    units = {p.stem for p in (data / "reports" / "monthly" / "2025-12").glob("*.html")}
+    assert {"index", "HSV", "PRIM"} <= units and len(units) >= 8
     # Landing files were archived, and a second run loads the same files again:
     # nothing changes.
     assert not list((data / "landing" / "ledger").glob("*.csv"))

@@ -76,7 +76,7 @@ def hbar_chart(rows: Sequence[tuple[str, float | None]], target: float | None = 
     for i, (label, value) in enumerate(rows):
         y = 6 + i * row_h
         parts.append(f'<text x="{left - 8}" y="{y + 14}" font-size="12" text-anchor="end">'
-                     f'{_esc(label[:38])}</text>')
+                     f'{_esc(label if len(label) <= 32 else label[:31] + "…")}</text>')
         if value is None:
             parts.append(f'<text x="{left + 4}" y="{y + 14}" font-size="11" fill="#777">-</text>')
             continue
