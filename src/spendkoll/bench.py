@@ -176,7 +176,7 @@ def linearity(size: int, stages: list[Stage], history: list[dict[str, object]]) 
         return ["growth: no run at another size recorded yet"]
     other = others[-1]
     o_size = int(str(other["size"]))
-    o_stages = {(s["run"], s["name"]): float(s["seconds"])  # type: ignore[index]
+    o_stages = {(s["run"], s["name"]): float(s["seconds"])
                 for s in other["stages"]}  # type: ignore[attr-defined]
     out = [f"growth from {o_size:,} to {size:,} lines (x{size / o_size:g}), per stage:"]
     for s in stages:
