@@ -68,7 +68,7 @@ FLOOR_SCRIPT = """
 import duckdb, sys
 con = duckdb.connect(sys.argv[1])
 con.execute("create table ledger as select * from read_csv(?, delim=';', header=true, "
-            "all_varchar=true)", [sys.argv[2]])
+            "all_varchar=true, ignore_errors=true)", [sys.argv[2]])
 print(con.execute("select count(*) from ledger").fetchone()[0])
 """
 

@@ -151,6 +151,7 @@ select
 # "month" is 20 or more, so it never matches.
 PNR_PATTERN = (r"(19|20)?[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01]|6[1-9]|[78][0-9]|9[01])"
                r"[-+]?[0-9]{4}")
+PSEUDONYM_PATTERN = "PNR-[0-9A-Za-z]+"
 # Text columns that hold other parties' reference numbers, not people: left out
 # of the personnummer scan (an invoice number can look like a date).
 PNR_SCAN_SKIP = {"invoice_number", "verification_id", "exception_id", "ledger_line_id",
@@ -395,9 +396,12 @@ def personnummer_in_marts(con: duckdb.DuckDBPyConnection) -> int:
     for table, column in cols:
         if column in PNR_SCAN_SKIP:
             continue
+        # A pseudonym (PNR- and hex) can hold a run of digits shaped like a personnummer:
+        # it is taken out before the scan.
+        text = f"""regexp_replace("{column}", '{PSEUDONYM_PATTERN}', ' ', 'g')"""
         hits = con.execute(
-            f'select distinct regexp_extract("{column}", ?) from marts."{table}" '
-            f'where regexp_matches("{column}", ?) limit 1000',
+            f"select distinct regexp_extract({text}, ?) from marts.\"{table}\" "
+            f"where regexp_matches({text}, ?) limit 1000",
             [PNR_PATTERN, PNR_PATTERN]).fetchall()
         for (candidate,) in hits:
             if candidate and pattern.fullmatch(candidate) and _is_personnummer(candidate):
