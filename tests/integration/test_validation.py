@@ -135,8 +135,10 @@ def test_report_and_publication(data_dir):
     assert len(rows) == 13 and {r["rule_id"] for r in rows} >= {"DQ02", "DQ07", "DQ12"}
     wb = load_workbook(first.xlsx)
     sheet = wb["Avvikelser"]
-    assert len(list(sheet.iter_rows())) == 14 and "Summor" in wb.sheetnames
-    assert sheet.auto_filter.ref == "A1:V14"  # a filter on every column
+    # the XLSX holds the 11 rows to send back (not the 2 info rows DQ03, DQ13), the CSV all
+    assert len(list(sheet.iter_rows())) == 12 and "Summor" in wb.sheetnames
+    assert sheet.auto_filter.ref == "A1:V12"  # a filter on every column
+    assert {r[0].value for r in sheet.iter_rows(min_row=2)}.isdisjoint({"DQ03", "DQ13"})
     assert sheet.freeze_panes == "A2"
     page = first.index.read_text(encoding="utf-8")
     assert "<polyline" in page  # trend from the second run on

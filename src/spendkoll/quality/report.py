@@ -2,9 +2,12 @@
 
 Written after each transform to ``<data>/reports/quality/``:
 
-* ``exceptions.csv`` and ``exceptions.xlsx``: every row of
-  ``marts.dq_invoice_exceptions`` (the XLSX with filters on every column and a
-  sheet of totals per rule and org unit);
+* ``exceptions.csv``: every row of ``marts.dq_invoice_exceptions``;
+  ``exceptions.xlsx``: the rows of severity blocking and warning, the ones to
+  send back to accounting (filters on every column), and a sheet of totals
+  per rule and org unit over all rows. The ``info`` rows (contract follow-up:
+  DQ03, DQ13) are many and are left to the CSV, since writing XLSX row by row is
+  the slowest part of the report (17 s for 88,000 rows at 1 million lines);
 * ``index.html``: one self-contained page (no request leaves the machine):
   the latest validation results, totals per rule and per org unit, the trend
   from run to run, and the exceptions, filterable by org unit, rule and amount;
@@ -135,6 +138,7 @@ def _write_xlsx(con: Any, cols: str, path: Path, by_rule: list[Any], by_unit: li
     ws.freeze_panes = "A2"
     ws.append(EXCEPTION_COLUMNS)
     reader = con.execute(f"select {cols} from marts.dq_invoice_exceptions "
+                         "where severity <> 'info' "
                          "order by rule_id, posting_date, exception_id").to_arrow_reader(50_000)
     n = 0
     for rb in reader:
@@ -270,7 +274,8 @@ def _write_html(path: Path, run_at: datetime, total: int, by_rule: list[Any],
 <style>{STYLE}</style></head><body>
 <h1>Datakvalitet och avvikande fakturarader</h1>
 <p>Körning {run_at:%Y-%m-%d %H:%M}. {total:,} avvikelser. Hela listan:
-<a href="exceptions.csv">exceptions.csv</a>, <a href="exceptions.xlsx">exceptions.xlsx</a>
+<a href="exceptions.csv">exceptions.csv</a>; de som ska tillbaka till redovisningen
+(allvarlighet blocking och warning): <a href="exceptions.xlsx">exceptions.xlsx</a>
 (filter på varje kolumn).</p>{docs}
 <h2>Validering (senaste körningen per steg)</h2>
 <p>{len(failed)} av {len(validation)} förväntningar uppfylls inte.
