@@ -1,0 +1,33 @@
+"""`make bench` end to end at a small size (20,000 lines: the planted malformed rows stay
+under the 1 % that rejects a file): every stage runs and the report is written."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from spendkoll.bench import report, run_bench
+
+pytestmark = pytest.mark.slow
+
+
+def test_bench_runs_every_stage_and_records_them(tmp_path):
+    stages = run_bench(20_000, tmp_path / "work", incremental_lines=300)
+    names = [(s.run, s.name) for s in stages]
+    assert names == [
+        ("prepare", "generate demo region"), ("floor", "DuckDB reads the ledger files"),
+        *[(run, stage) for run in ("full", "incremental")
+          for stage in ("load", "dbt build", "validation", "controller's report", "publish")]]
+    assert all(s.seconds > 0 and s.peak_bytes > 10 * 2**20 for s in stages)
+    incremental_load = next(s for s in stages if s.run == "incremental" and s.name == "load")
+    assert incremental_load.rows == 300
+    out = tmp_path / "BENCHMARKS.md"
+    text = report(20_000, stages, out)
+    assert "full run / floor" in text and "incremental night / full run" in text
+    assert "peak memory of any stage" in text and "cores" in text
+    # a second size gives the growth check per stage
+    text2 = report(40_000, stages, out)
+    assert "growth from 20,000 to 40,000 lines" in text2
+    history = json.loads(out.with_suffix(".json").read_text())
+    assert [h["size"] for h in history] == [20_000, 40_000]
