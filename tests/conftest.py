@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -50,3 +51,28 @@ def shared_file(*parts: str) -> Path:
             pytest.fail(f"{path} is missing: CI must have shared/ beside the clone")
         pytest.skip(f"{path} not present (shared/ is beside the clone in CI)")
     return path
+
+
+def build_fixture_warehouse(data: DataDir, folder: str, rule_set: str = "demo_region") -> None:
+    """Load a hand-made fixture set (tests/fixtures/<folder>: ledger_2024.csv,
+    contracts.csv and, when present, ecommerce.csv) and run `dbt build` on it."""
+    from spendkoll.loaders.run import load_source
+    from spendkoll.transform.dbt import run_dbt
+
+    configs = {
+        "ledger": ("ledger_2024.csv", source()),
+        "contracts": ("contracts.csv", source(name="contracts", kind="contracts",
+                                              format="contracts", pattern="*.csv")),
+        "ecommerce": ("ecommerce.csv", source(name="ecommerce", kind="ecommerce",
+                                              format="ecommerce")),
+    }
+    for kind, (name, cfg) in configs.items():
+        path = FIXTURES / folder / name
+        if not path.exists():
+            continue
+        landing = data.landing_for(kind)
+        landing.mkdir(parents=True, exist_ok=True)
+        shutil.copy(path, landing / name)
+        load_source(cfg, data, KEY)
+    proc = run_dbt(["build"], data, rule_set=rule_set)
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]

@@ -10,15 +10,11 @@ duplicates within 7 days.
 
 from __future__ import annotations
 
-import shutil
-
 import duckdb
 import pytest
-from conftest import FIXTURES, KEY, source
+from conftest import build_fixture_warehouse
 
-from spendkoll.loaders.run import load_source
 from spendkoll.paths import DataDir
-from spendkoll.transform.dbt import run_dbt
 
 pytestmark = pytest.mark.slow
 
@@ -33,15 +29,7 @@ ALL_RULES = {f"DQ{i:02d}" for i in range(1, 14)}
 @pytest.fixture(scope="module")
 def dq(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
     data = DataDir(tmp_path_factory.mktemp("dq") / "var").ensure()
-    for kind, name in (("ledger", "ledger_2024.csv"), ("contracts", "contracts.csv")):
-        folder = data.landing_for(kind)
-        folder.mkdir(parents=True, exist_ok=True)
-        shutil.copy(FIXTURES / "dq" / name, folder / name)
-    load_source(source(), data, KEY)
-    load_source(source(name="contracts", kind="contracts", format="contracts",
-                       pattern="*.csv"), data, KEY)
-    proc = run_dbt(["build"], data, rule_set="demo_region")
-    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
+    build_fixture_warehouse(data, "dq")
     con = duckdb.connect(str(data.warehouse), read_only=True)
     yield con
     con.close()

@@ -34,20 +34,16 @@ under 10,000); B-202 = 11,000 - 2,000 = 9,000 (under); A-103 = -500 is a credit 
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from decimal import Decimal as D
 
 import duckdb
 import pytest
-from conftest import FIXTURES, KEY, source
+from conftest import KEY, build_fixture_warehouse
 
 from spendkoll.ids import classify_supplier_id
-from spendkoll.loaders.run import load_source
-from spendkoll.transform.dbt import run_dbt
 
 pytestmark = pytest.mark.slow
 
-GOLDEN = FIXTURES / "golden"
 KONTOR = "Kontor och administration"
 KONSULT = "Konsulttjänster"
 VARD = "Vård och medicin"
@@ -61,17 +57,7 @@ def golden(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnectio
     from spendkoll.paths import DataDir
 
     data = DataDir(tmp_path_factory.mktemp("golden") / "var").ensure()
-    for kind, name in (("ledger", "ledger_2024.csv"), ("contracts", "contracts.csv"),
-                       ("ecommerce", "ecommerce.csv")):
-        folder = data.landing_for(kind)
-        folder.mkdir(parents=True, exist_ok=True)
-        shutil.copy(GOLDEN / name, folder / name)
-    load_source(source(), data, KEY)
-    load_source(source(name="contracts", kind="contracts", format="contracts",
-                       pattern="*.csv"), data, KEY)
-    load_source(source(name="ecommerce", kind="ecommerce", format="ecommerce"), data, KEY)
-    proc = run_dbt(["build"], data, rule_set="demo_region")
-    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
+    build_fixture_warehouse(data, "golden")
     con = duckdb.connect(str(data.warehouse), read_only=True)
     yield con
     con.close()

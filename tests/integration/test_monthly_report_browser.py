@@ -12,13 +12,11 @@ from decimal import Decimal
 
 import duckdb
 import pytest
-from conftest import FIXTURES, KEY, source
+from conftest import build_fixture_warehouse
 
-from spendkoll.loaders.run import load_source
 from spendkoll.paths import DataDir
 from spendkoll.publish import publish, published_path
 from spendkoll.reporting.monthly import ORGANISATION, generate_monthly_reports
-from spendkoll.transform.dbt import run_dbt
 
 pytestmark = pytest.mark.slow
 
@@ -33,18 +31,7 @@ KPIS = ("spend", "addressable_spend", "investment_spend", "non_addressable_spend
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory: pytest.TempPathFactory):
     data = DataDir(tmp_path_factory.mktemp("monthly") / "var").ensure()
-    golden = FIXTURES / "golden"
-    for kind, name in (("ledger", "ledger_2024.csv"), ("contracts", "contracts.csv"),
-                       ("ecommerce", "ecommerce.csv")):
-        folder = data.landing_for(kind)
-        folder.mkdir(parents=True, exist_ok=True)
-        shutil.copy(golden / name, folder / name)
-    load_source(source(), data, KEY)
-    load_source(source(name="contracts", kind="contracts", format="contracts",
-                       pattern="*.csv"), data, KEY)
-    load_source(source(name="ecommerce", kind="ecommerce", format="ecommerce"), data, KEY)
-    proc = run_dbt(["build"], data, rule_set="demo_region")
-    assert proc.returncode == 0, proc.stdout[-4000:]
+    build_fixture_warehouse(data, "golden")
     publish(data)
     sv = generate_monthly_reports(data, "2024-04")
     en = generate_monthly_reports(data, "2024-04", lang="en", units=["HSV"])

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import csv
-import shutil
 
 import duckdb
 import pytest
-from conftest import FIXTURES, KEY, source
+from conftest import KEY, build_fixture_warehouse
 from openpyxl import load_workbook
 
 from spendkoll.demo.generator import DemoSpec, generate
@@ -18,21 +17,12 @@ from spendkoll.quality import validation
 from spendkoll.quality.report import build_report
 from spendkoll.quality.validation import Validator
 from spendkoll.sources import load_sources
-from spendkoll.transform.dbt import run_dbt
 
 pytestmark = pytest.mark.slow
 
 
 def build_dq_fixture(data: DataDir) -> None:
-    for kind, name in (("ledger", "ledger_2024.csv"), ("contracts", "contracts.csv")):
-        folder = data.landing_for(kind)
-        folder.mkdir(parents=True, exist_ok=True)
-        shutil.copy(FIXTURES / "dq" / name, folder / name)
-    load_source(source(), data, KEY)
-    load_source(source(name="contracts", kind="contracts", format="contracts",
-                       pattern="*.csv"), data, KEY)
-    proc = run_dbt(["build"], data, rule_set="demo_region")
-    assert proc.returncode == 0, proc.stdout[-4000:]
+    build_fixture_warehouse(data, "dq")
 
 
 def failed(report):

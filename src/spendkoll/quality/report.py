@@ -38,6 +38,14 @@ EXCEPTION_COLUMNS = [
     "explanation_sv", "explanation_en", "source_file", "source_line", "ledger_line_id",
 ]
 
+# Exceptions and their amount per rule of the catalogue (rules that found nothing too).
+BY_RULE_SQL = """
+select r.rule_id, r.rule_name, r.severity, count(e.exception_id), coalesce(sum(e.amount), 0)
+from reference.dq_rules r
+left join marts.dq_invoice_exceptions e on e.rule_id = r.rule_id
+group by r.rule_id, r.rule_name, r.severity order by r.rule_id
+"""
+
 RUN_DDL = """
 create schema if not exists quality;
 create table if not exists quality.exception_run (
@@ -78,12 +86,7 @@ def build_report(data: DataDir, validation_summaries: list[str] | None = None,
             insert into quality.exception_run
             select ?, rule_id, coalesce(org_unit_id, '?'), count(*), coalesce(sum(amount), 0)
             from marts.dq_invoice_exceptions group by rule_id, org_unit_id""", [run_at])
-        by_rule = con.execute("""
-            select r.rule_id, r.rule_name, r.severity, count(e.exception_id),
-                   coalesce(sum(e.amount), 0)
-            from reference.dq_rules r
-            left join marts.dq_invoice_exceptions e on e.rule_id = r.rule_id
-            group by r.rule_id, r.rule_name, r.severity order by r.rule_id""").fetchall()
+        by_rule = con.execute(BY_RULE_SQL).fetchall()
         by_unit = con.execute("""
             select org_unit_id, org_unit_name, count(*), sum(amount)
             from marts.dq_invoice_exceptions group by org_unit_id, org_unit_name
@@ -330,12 +333,7 @@ def quality_summary(data: DataDir) -> str:
             from quality.validation_result
             where run_id in (select max(run_id) from quality.validation_result group by stage)
             group by stage order by stage desc""").fetchall()
-        rules = con.execute("""
-            select r.rule_id, r.rule_name, r.severity, count(e.exception_id),
-                   coalesce(sum(e.amount), 0)
-            from reference.dq_rules r
-            left join marts.dq_invoice_exceptions e on e.rule_id = r.rule_id
-            group by r.rule_id, r.rule_name, r.severity order by r.rule_id""").fetchall()
+        rules = con.execute(BY_RULE_SQL).fetchall()
     finally:
         con.close()
     lines = ["Data quality:"]
