@@ -10,6 +10,7 @@ copies.
 from __future__ import annotations
 
 import fcntl
+import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -132,11 +133,18 @@ class WarehouseBusy(SpendkollError):
     pass
 
 
+def duckdb_config(path: Path) -> dict[str, str | bool | int | float | list[str]]:
+    """Memory limit (SPENDKOLL_DUCKDB_MEMORY_LIMIT, default 3GB; DuckDB's own default is
+    80 % of the machine's memory). Beyond it DuckDB spills to ``<warehouse>.tmp``."""
+    del path  # the spill directory is DuckDB's default beside the file
+    return {"memory_limit": os.environ.get("SPENDKOLL_DUCKDB_MEMORY_LIMIT", "3GB")}
+
+
 @contextmanager
 def writer(path: Path, wait_seconds: float = 600.0) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection, held under an exclusive lock beside the file."""
     with writer_lock(path, wait_seconds):
-        con = duckdb.connect(str(path))
+        con = duckdb.connect(str(path), config=duckdb_config(path))
         try:
             con.execute(RAW_DDL)
             yield con
@@ -170,4 +178,4 @@ def writer_lock(path: Path, wait_seconds: float = 600.0) -> Iterator[None]:
 
 def reader(path: Path) -> duckdb.DuckDBPyConnection:
     """A read-only connection (fails while a writer holds the file)."""
-    return duckdb.connect(str(path), read_only=True)
+    return duckdb.connect(str(path), read_only=True, config=duckdb_config(path))
