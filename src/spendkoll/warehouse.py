@@ -133,18 +133,22 @@ class WarehouseBusy(SpendkollError):
     pass
 
 
-def duckdb_config(path: Path) -> dict[str, str | bool | int | float | list[str]]:
+def limit_memory(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     """Memory limit (SPENDKOLL_DUCKDB_MEMORY_LIMIT, default 3GB; DuckDB's own default is
-    80 % of the machine's memory). Beyond it DuckDB spills to ``<warehouse>.tmp``."""
-    del path  # the spill directory is DuckDB's default beside the file
-    return {"memory_limit": os.environ.get("SPENDKOLL_DUCKDB_MEMORY_LIMIT", "3GB")}
+    80 % of the machine's memory). Beyond it DuckDB spills to ``<warehouse>.tmp``.
+
+    Set with SET, not as a connect-time config: within one process (Airflow's
+    `dags test`, dbt's in-process runner) DuckDB refuses a second connection to
+    the same file with a different configuration."""
+    con.execute("set memory_limit = ?", [os.environ.get("SPENDKOLL_DUCKDB_MEMORY_LIMIT", "3GB")])
+    return con
 
 
 @contextmanager
 def writer(path: Path, wait_seconds: float = 600.0) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection, held under an exclusive lock beside the file."""
     with writer_lock(path, wait_seconds):
-        con = duckdb.connect(str(path), config=duckdb_config(path))
+        con = limit_memory(duckdb.connect(str(path)))
         try:
             con.execute(RAW_DDL)
             yield con
@@ -178,4 +182,4 @@ def writer_lock(path: Path, wait_seconds: float = 600.0) -> Iterator[None]:
 
 def reader(path: Path) -> duckdb.DuckDBPyConnection:
     """A read-only connection (fails while a writer holds the file)."""
-    return duckdb.connect(str(path), read_only=True, config=duckdb_config(path))
+    return limit_memory(duckdb.connect(str(path), read_only=True))
