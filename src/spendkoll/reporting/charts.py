@@ -18,6 +18,30 @@ def _f(fmt: Fmt, value: float) -> str:
     return fmt(value) if callable(fmt) else fmt.format(value)
 
 
+def _open(width: int, height: int, title: str) -> list[str]:
+    return [f'<svg class="chart" viewBox="0 0 {width} {height}" width="100%" role="img" '
+            f'aria-label="{_esc(title)}">']
+
+
+def _gridlines(parts: list[str], left: int, right: int, top_pad: int, plot_h: float,
+               top: float, fmt: Fmt, unit: str = "") -> None:
+    """Five horizontal gridlines from 0 to ``top`` with their values on the left."""
+    for k in range(5):
+        y = top_pad + plot_h * (1 - k / 4)
+        parts.append(f'<line x1="{left}" x2="{right}" y1="{y:.1f}" y2="{y:.1f}" '
+                     f'stroke="#e3e3e3"/><text x="{left - 6}" y="{y + 4:.1f}" font-size="10" '
+                     f'text-anchor="end">{_esc(_f(fmt, top * k / 4))}{_esc(unit)}</text>')
+
+
+def _legend(parts: list[str], names: Sequence[str], left: int, height: int) -> None:
+    x = left
+    for j, name in enumerate(names):
+        parts.append(f'<rect x="{x}" y="{height - 11}" width="10" height="10" '
+                     f'fill="{PALETTE[j % len(PALETTE)]}"/><text x="{x + 14}" y="{height - 2}" '
+                     f'font-size="11">{_esc(name)}</text>')
+        x += 24 + 7 * len(name)
+
+
 def bar_chart(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float]]],
               fmt: Fmt = "{:,.0f}", width: int = 720, height: int = 240,
               title: str = "") -> str:
@@ -31,16 +55,11 @@ def bar_chart(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float]
     plot_h = height - bottom - top_pad
     slot = (width - left - 10) / n
     bar_w = max(4.0, slot * 0.7)
-    parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" width="100%" role="img" '
-             f'aria-label="{_esc(title)}">']
-    for k in range(5):
-        y = top_pad + plot_h * (1 - k / 4)
-        parts.append(f'<line x1="{left}" x2="{width - 10}" y1="{y:.1f}" y2="{y:.1f}" '
-                     f'stroke="#e3e3e3"/><text x="{left - 6}" y="{y + 4:.1f}" font-size="10" '
-                     f'text-anchor="end">{_esc(_f(fmt, top * k / 4))}</text>')
+    parts = _open(width, height, title)
+    _gridlines(parts, left, width - 10, top_pad, plot_h, top, fmt)
     for i, label in enumerate(labels):
         x = left + slot * i + (slot - bar_w) / 2
-        y = top_pad + plot_h
+        y = float(top_pad + plot_h)
         for j, (_, values) in enumerate(series):
             v = max(values[i], 0.0)
             h = plot_h * v / top
@@ -50,12 +69,7 @@ def bar_chart(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float]
                          f'{_esc(_f(fmt, values[i]))}</title></rect>')
         parts.append(f'<text x="{x + bar_w / 2:.1f}" y="{height - 18}" font-size="10" '
                      f'text-anchor="middle">{_esc(label)}</text>')
-    lx = left
-    for j, (name, _) in enumerate(series):
-        parts.append(f'<rect x="{lx}" y="{height - 11}" width="10" height="10" '
-                     f'fill="{PALETTE[j % len(PALETTE)]}"/><text x="{lx + 14}" y="{height - 2}" '
-                     f'font-size="11">{_esc(name)}</text>')
-        lx += 24 + 7 * len(name)
+    _legend(parts, [name for name, _ in series], left, height)
     parts.append("</svg>")
     return "".join(parts)
 
@@ -71,8 +85,7 @@ def hbar_chart(rows: Sequence[tuple[str, float | None]], target: float | None = 
     values = [v for _, v in rows if v is not None]
     top = max_value or max([*values, target or 0.0, 1e-9])
     plot_w = width - left - right
-    parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" width="100%" role="img" '
-             f'aria-label="{_esc(title)}">']
+    parts = _open(width, height, title)
     for i, (label, value) in enumerate(rows):
         y = 6 + i * row_h
         parts.append(f'<text x="{left - 8}" y="{y + 14}" font-size="12" text-anchor="end">'
@@ -108,18 +121,12 @@ def line_chart(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float
     left, bottom, top_pad = 48, 34, 10
     plot_h = height - bottom - top_pad
     step = (width - left - 20) / max(n - 1, 1)
-    parts = [f'<svg class="chart" viewBox="0 0 {width} {height}" width="100%" role="img" '
-             f'aria-label="{_esc(title)}">']
-    for k in range(5):
-        y = top_pad + plot_h * (1 - k / 4)
-        parts.append(f'<line x1="{left}" x2="{width - 20}" y1="{y:.1f}" y2="{y:.1f}" '
-                     f'stroke="#e3e3e3"/><text x="{left - 6}" y="{y + 4:.1f}" font-size="10" '
-                     f'text-anchor="end">{_esc(_f(fmt, top * k / 4))}{_esc(unit)}</text>')
+    parts = _open(width, height, title)
+    _gridlines(parts, left, width - 20, top_pad, plot_h, top, fmt, unit)
     for i, label in enumerate(labels):
         parts.append(f'<text x="{left + step * i:.1f}" y="{height - 18}" font-size="10" '
                      f'text-anchor="middle">{_esc(label)}</text>')
-    lx = left
-    for j, (name, s) in enumerate(series):
+    for j, (_, s) in enumerate(series):
         color = PALETTE[j % len(PALETTE)]
         pts = [(left + step * i, top_pad + plot_h * (1 - v / top))
                for i, v in enumerate(s) if v is not None]
@@ -128,8 +135,6 @@ def line_chart(labels: Sequence[str], series: Sequence[tuple[str, Sequence[float
                          + " ".join(f"{x:.1f},{y:.1f}" for x, y in pts) + '"/>')
             parts += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5" fill="{color}"/>'
                       for x, y in pts]
-        parts.append(f'<rect x="{lx}" y="{height - 11}" width="10" height="10" fill="{color}"/>'
-                     f'<text x="{lx + 14}" y="{height - 2}" font-size="11">{_esc(name)}</text>')
-        lx += 24 + 7 * len(name)
+    _legend(parts, [name for name, _ in series], left, height)
     parts.append("</svg>")
     return "".join(parts)
