@@ -17,7 +17,7 @@
 {%- endmacro %}
 
 {#- The additive spend measures and the distinct counts of one KPI row, over
-    int_kpi_lines. -#}
+    spendkoll_kpi_lines(). -#}
 {% macro spend_kpi_aggregates() -%}
         {{ money('sum(amount)') }} as spend,
         {{ sum_if("spend_class = 'addressable'") }} as addressable_spend,
@@ -62,12 +62,53 @@
         {{ pct(rel ~ '.ecommerce_spend', rel ~ '.addressable_spend') }} as ecommerce_share_pct
 {%- endmacro %}
 
-{#- A spend-KPI model: the aggregates and shares of int_kpi_lines grouped by
-    the given columns. -#}
-{% macro spend_kpi_model(group_by) -%}
-with lines as (
-    select * from {{ ref('int_kpi_lines') }}
+{#- fct_spend with each line's invoice total (over all its lines, in any period)
+    and whether that total is a credit (<= 0). On an incremental build only the
+    lines of the periods (or fiscal years) in int_spend_changes. -#}
+{% macro spendkoll_kpi_lines(partition_col) -%}
+spend as (
+    select * from {{ ref('fct_spend') }} as spend
+    {%- if is_incremental() %}
+    where spend.{{ partition_col }} in (
+        select changes.{{ partition_col }} from {{ ref('int_spend_changes') }} as changes
+        where changes.kind = 'period')
+    {%- endif %}
 ),
+
+invoices as (
+    select invoice_key, sum(amount) as invoice_amount
+    from {{ ref('fct_spend') }}
+    {%- if is_incremental() %}
+    where invoice_key in (select invoice_key from spend)
+    {%- endif %}
+    group by invoice_key
+),
+
+lines as (
+    select
+        spend.*,
+        invoices.invoice_amount,
+        invoices.invoice_amount <= 0 as is_credit_note
+    from spend
+    inner join invoices
+        on invoices.invoice_key = spend.invoice_key
+)
+{%- endmacro %}
+
+{#- A spend-KPI model: the aggregates and shares of fct_spend's lines grouped by
+    the given columns, the first of which (period or fiscal_year) is the unit
+    an incremental build recomputes: the model deletes and re-inserts the
+    periods (years) in int_spend_changes. -#}
+{% macro spend_kpi_model(group_by) -%}
+{%- set partition_col = group_by[0] -%}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ spendkoll_delete_changed_periods('" ~ partition_col ~ "') }}",
+) }}
+-- depends_on: {{ ref('int_spend_changes') }}
+with {{ spendkoll_kpi_lines(partition_col) }},
 
 aggregated as (
     select

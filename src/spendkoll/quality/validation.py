@@ -387,25 +387,50 @@ def _merge(into: Outcome, chunk: Outcome) -> None:
 
 
 def personnummer_in_marts(con: duckdb.DuckDBPyConnection) -> int:
-    """Valid personnummer (shape and check digit) found in the marts' text columns."""
+    """Valid personnummer (shape and check digit) found in the marts' text columns.
+
+    A table with a ``built_at`` column (the line marts, rebuilt incrementally) is
+    scanned only for rows built since its last clean scan, kept in
+    ``quality.pnr_scan``; the other marts are small and scanned whole. A scan
+    that finds one moves no mark, so the next run finds it again.
+    """
+    con.execute("create table if not exists quality.pnr_scan "
+                "(table_name varchar primary key, clean_to timestamp not null)")
     cols = con.execute("""
-        select table_name, column_name from information_schema.columns
-        where table_schema = 'marts' and data_type = 'VARCHAR'""").fetchall()
+        select table_name, column_name, data_type from information_schema.columns
+        where table_schema = 'marts' and table_catalog = current_database()
+        order by table_name, ordinal_position""").fetchall()
+    tables: dict[str, list[str]] = {}
+    stamped: set[str] = set()
+    for table, column, data_type in cols:
+        if column == "built_at":
+            stamped.add(table)
+        elif data_type == "VARCHAR" and column not in PNR_SCAN_SKIP:
+            tables.setdefault(table, [])
+            tables[table].append(column)
+    marks = dict(con.execute("select table_name, clean_to from quality.pnr_scan").fetchall())
     found = 0
     pattern = re.compile(PNR_PATTERN)
-    for table, column in cols:
-        if column in PNR_SCAN_SKIP:
-            continue
-        # A pseudonym (PNR- and hex) can hold a run of digits shaped like a personnummer:
-        # it is taken out before the scan.
-        text = f"""regexp_replace("{column}", '{PSEUDONYM_PATTERN}', ' ', 'g')"""
+    for table, columns in tables.items():
+        where = ""
+        if table in stamped and table in marks:
+            where = f"where built_at > timestamp '{marks[table]}'"
+        # A pseudonym (PNR- and hex) can hold a run of digits shaped like a
+        # personnummer: it is taken out before the scan.
+        texts = [f"""regexp_replace("{c}", '{PSEUDONYM_PATTERN}', ' ', 'g')""" for c in columns]
         hits = con.execute(
-            f"select distinct regexp_extract({text}, ?) from marts.\"{table}\" "
-            f"where regexp_matches({text}, ?) limit 1000",
-            [PNR_PATTERN, PNR_PATTERN]).fetchall()
-        for (candidate,) in hits:
-            if candidate and pattern.fullmatch(candidate) and _is_personnummer(candidate):
-                found += 1
+            f"with rows as (select {', '.join(f'{t} as c{i}' for i, t in enumerate(texts))} "
+            f"from marts.\"{table}\" {where}) "
+            + " union ".join(f"(select distinct regexp_extract(c{i}, $1) as hit from rows "
+                             f"where regexp_matches(c{i}, $1) limit 1000)"
+                             for i in range(len(texts))),
+            [PNR_PATTERN]).fetchall()
+        table_found = sum(1 for (candidate,) in hits if candidate
+                          and pattern.fullmatch(candidate) and _is_personnummer(candidate))
+        found += table_found
+        if table in stamped and not table_found:
+            con.execute("insert or replace into quality.pnr_scan select ?, coalesce(max(built_at), "
+                        f"timestamp '1900-01-01') from marts.\"{table}\"", [table])
     return found
 
 

@@ -1,3 +1,6 @@
+{#- The contract match of the lines this build (re)builds: a view, inlined into
+    fct_spend's insert. Rules: _contracts__models.yml. -#}
+{{ config(materialized='view') }}
 with lines as (
     select * from {{ ref('int_ledger_lines_classified') }}
 ),

@@ -11,11 +11,15 @@
          rule set (var spendkoll_rule_set: demo_region or kommun_bas);
       4. else spend class 'unclassified', category OK-OK (reported, never dropped).
     left()/length() keep the SQL portable to PostgreSQL.
+    A view over the lines this build (re)builds (int_spend_build_scope): on a
+    full build every line, on a nightly build the new and changed ones only.
 -#}
+{{ config(materialized='view') }}
 {%- set public_internal = var("spendkoll_public_sector_is_internal", true) -%}
 {%- set internal_category = var("spendkoll_internal_category", "IN-IK") -%}
 with lines as (
-    select * from {{ ref('stg_raw__ledger_lines') }}
+    select * from {{ ref('stg_raw__ledger_lines') }} as staged
+    where {{ spendkoll_in_build_scope('staged') }}
 ),
 
 rules as (
@@ -27,19 +31,26 @@ overrides as (
     select * from {{ ref('supplier_category_overrides') }}
 ),
 
+-- The best rule is a property of the account alone: find it once per distinct
+-- account, not once per line (a ledger has a few hundred accounts and millions
+-- of lines).
+accounts as (
+    select distinct account from lines where account is not null
+),
+
 account_matches as (
     select
-        lines.ledger_line_id,
+        accounts.account,
         rules.account_prefix,
         rules.spend_class,
         rules.category_id,
         row_number() over (
-            partition by lines.ledger_line_id
+            partition by accounts.account
             order by length(rules.account_prefix) desc
         ) as match_rank
-    from lines
+    from accounts
     inner join rules
-        on left(lines.account, length(rules.account_prefix)) = rules.account_prefix
+        on left(accounts.account, length(rules.account_prefix)) = rules.account_prefix
 ),
 
 best_account_rule as (
@@ -79,7 +90,7 @@ final as (
         end as classified_by
     from lines
     left join best_account_rule
-        on best_account_rule.ledger_line_id = lines.ledger_line_id
+        on best_account_rule.account = lines.account
     left join overrides
         on overrides.supplier_key = lines.supplier_key
 )

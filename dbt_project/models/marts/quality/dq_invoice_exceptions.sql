@@ -1,7 +1,18 @@
 {#- The rule catalogue for mis-coded and suspicious invoice lines: one row per
     line and rule that fired. Rules, severities and on/off: seed dq_rules;
     thresholds: the spendkoll_dq_* vars (defaults below). Every rule is
-    documented with an example in _quality__docs.md. -#}
+    documented with an example in _quality__docs.md.
+    Incremental: a build recomputes the lines of the suppliers it touched (and
+    of rebuilt batches), as every rule looks at one line or at one supplier's
+    lines; see spendkoll_in_dq_scope. -#}
+-- depends_on: {{ ref('int_spend_changes') }}
+-- depends_on: {{ ref('int_spend_build_scope') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ spendkoll_delete_dq_scope() }}",
+) }}
 {%- set min_lines = var('spendkoll_dq_min_supplier_lines', 10) -%}
 {%- set category_share_max = var('spendkoll_dq_category_share_max', 0.10) -%}
 {%- set dominant_share_min = var('spendkoll_dq_dominant_share_min', 0.5) -%}
@@ -12,7 +23,10 @@
 {%- set duplicate_days = var('spendkoll_dq_duplicate_days', 7) -%}
 {%- set foreign_name = '(GmbH|Ltd|Limited|Inc|LLC|A/S|ApS|Oy|Oyj|AG|BV|B\\.V\\.|S\\.A\\.|SRL|NV|AS)([^A-Za-z]|$)' -%}
 with lines as (
-    select * from {{ ref('fct_spend') }}
+    select * from {{ ref('fct_spend') }} as spend
+    {%- if is_incremental() %}
+    where {{ spendkoll_in_dq_scope('spend') }}
+    {%- endif %}
 ),
 
 rules as (
@@ -423,7 +437,9 @@ final as (
         fired.suggested_category_id,
         lines.source_name,
         batches.file_name as source_file,
-        lines.source_line
+        lines.source_line,
+        lines.batch_id,
+        {{ spendkoll_built_at() }} as built_at
     from fired
     inner join lines on lines.ledger_line_id = fired.ledger_line_id
     inner join rules on rules.rule_id = fired.rule_id

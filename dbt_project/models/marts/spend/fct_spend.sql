@@ -1,3 +1,21 @@
+{#- One row per loaded ledger line. Incremental: a build deletes and re-inserts
+    only the lines in int_spend_build_scope (new, changed or vanished batches;
+    suppliers whose contracts changed; invoices e-commerce orders started or
+    stopped naming), or every line on a full build. The post-hooks save the
+    contract register and e-commerce invoices this build matched against, for
+    the next build to compare with. Docs: ../../intermediate/build/_build__docs.md. -#}
+-- depends_on: {{ ref('int_spend_changes') }}
+-- depends_on: {{ ref('int_spend_build_scope') }}
+-- depends_on: {{ ref('int_contract_categories') }}
+-- depends_on: {{ ref('stg_raw__ecommerce_orders') }}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='append',
+    on_schema_change='fail',
+    pre_hook="{{ spendkoll_delete_build_scope() }}",
+    post_hook="{{ spendkoll_save_matched_state() }}",
+) }}
+
 with lines as (
     select * from {{ ref('int_ledger_lines_contracted') }}
 ),
@@ -20,6 +38,7 @@ final as (
         lines.verification_id,
         lines.line_number,
         lines.invoice_number,
+        {{ spendkoll_invoice_key('lines') }} as invoice_key,
         -- dates
         lines.posting_date,
         lines.posting_date_derived,
@@ -54,7 +73,9 @@ final as (
         lines.via_ecommerce,
         -- measures
         lines.amount,
-        lines.vat
+        lines.vat,
+        -- lineage
+        {{ spendkoll_built_at() }} as built_at
     from lines
     left join categories
         on categories.category_id = lines.category_id

@@ -1,0 +1,168 @@
+{#- The incremental build of the line marts. How it works:
+    models/intermediate/build/_build__docs.md. -#}
+
+{#- Where the build keeps its state between runs: a table in the schema of the
+    build models (intermediate). -#}
+{% macro spendkoll_state(name) -%}
+    {{ return(api.Relation.create(database=target.database, schema='intermediate', identifier=name)) }}
+{%- endmacro %}
+
+{#- A digest of everything besides the raw rows that a line's classification,
+    KPIs or exceptions depend on: the seeds and the vars. When it changes, every
+    line is rebuilt. Cast rows to text and hash: portable to PostgreSQL. -#}
+{% macro spendkoll_build_fingerprint() -%}
+    {#- Bump when the SQL of a line, KPI or exception model changes meaning: the
+        next build then rebuilds everything, as `dbt build --full-refresh` does. -#}
+    {%- set logic_version = 1 -%}
+    md5(
+        '{{ logic_version }}'
+        || '|' || '{{ tojson(var("spendkoll_rule_set", "demo_region")) }}'
+        || '|' || '{{ tojson(var("spendkoll_public_sector_is_internal", true)) }}'
+        || '|' || '{{ tojson(var("spendkoll_internal_category", "IN-IK")) }}'
+        || '|' || '{{ tojson(var("spendkoll_procurement_units", ["upphandlingsenheten"])) | replace("'", "''") }}'
+        || '|' || '{{ tojson(var("spendkoll_small_invoice_limit", 10000)) }}'
+        {%- for v in ['spendkoll_dq_min_supplier_lines', 'spendkoll_dq_category_share_max',
+                      'spendkoll_dq_dominant_share_min', 'spendkoll_dq_investment_size_sek',
+                      'spendkoll_dq_investment_min_sek', 'spendkoll_dq_investment_supplier_share_min',
+                      'spendkoll_dq_operating_supplier_investment_share_max', 'spendkoll_dq_duplicate_days'] %}
+        || '|' || '{{ tojson(var(v, none)) }}'
+        {%- endfor %}
+        {%- for seed_name in ['account_mapping_rules', 'supplier_category_overrides', 'category_tree',
+                         'org_units', 'dq_rules'] %}
+        || '|' || coalesce((select string_agg(cast(t as varchar), '#' order by cast(t as varchar))
+                            from {{ ref(seed_name) }} as t), '')
+        {%- endfor %}
+    )
+{%- endmacro %}
+
+{#- True for a line (of stg_raw__ledger_lines or fct_spend, aliased `alias`)
+    that this build must (re)build: every line on a full build; else the lines
+    of new, changed or vanished batches, of suppliers whose contracts changed,
+    and of invoices e-commerce orders started or stopped naming. -#}
+{% macro spendkoll_in_build_scope(alias) -%}
+    (
+        exists (select 1 from {{ ref('int_spend_build_scope') }} as s where s.build_all)
+        or {{ alias }}.batch_id in (
+            select s.batch_id from {{ ref('int_spend_build_scope') }} as s
+            where s.reason = 'batch')
+        or {{ alias }}.supplier_key in (
+            select s.supplier_key from {{ ref('int_spend_build_scope') }} as s
+            where s.reason = 'contracts')
+        or exists (
+            select 1 from {{ ref('int_spend_build_scope') }} as s
+            where s.reason = 'ecommerce'
+              and s.supplier_key = {{ alias }}.supplier_key
+              and s.invoice_number = {{ alias }}.invoice_number)
+    )
+{%- endmacro %}
+
+{#- The invoice a line belongs to: the supplier's invoice number, else the
+    voucher, else the line itself. -#}
+{% macro spendkoll_invoice_key(alias) -%}
+    coalesce({{ alias }}.supplier_key, '?') || '|' || coalesce(
+        'f:' || {{ alias }}.invoice_number,
+        'v:' || {{ alias }}.verification_id,
+        'l:' || {{ alias }}.ledger_line_id
+    )
+{%- endmacro %}
+
+{#- The run's timestamp, stamped on the rows it (re)builds. -#}
+{% macro spendkoll_built_at() -%}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S") }}' as timestamp)
+{%- endmacro %}
+
+{#- pre-hook of fct_spend: delete the lines the build replaces. -#}
+{% macro spendkoll_delete_build_scope() -%}
+    {%- if is_incremental() -%}
+    delete from {{ this }} as target where {{ spendkoll_in_build_scope('target') }}
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#- pre-hook of the KPI marts: delete the periods (fiscal years) the build recomputes. -#}
+{% macro spendkoll_delete_changed_periods(col) -%}
+    {%- if is_incremental() -%}
+    delete from {{ this }} where {{ col }} in (
+        select {{ col }} from {{ ref('int_spend_changes') }} where kind = 'period')
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{%- endmacro %}
+
+{#- post-hook of int_spend_build_scope: the build has started and is not
+    finished; the fingerprint it builds with waits in pending_fingerprint. -#}
+{% macro spendkoll_mark_build_started() -%}
+    {%- set state = spendkoll_state('spendkoll_build_state') -%}
+    create table if not exists {{ state }} (
+        fingerprint varchar, complete boolean, pending_fingerprint varchar, built_at timestamp);
+    insert into {{ state }} select null, false, null, null
+    where not exists (select 1 from {{ state }});
+    update {{ state }} set complete = false, pending_fingerprint = {{ spendkoll_build_fingerprint() }}
+{%- endmacro %}
+
+{#- post-hook of fct_spend, in its transaction: the contract register and the
+    e-commerce invoices the lines were matched against, for the next build to
+    compare with. -#}
+{% macro spendkoll_save_matched_state() -%}
+    create or replace table {{ spendkoll_state('spendkoll_built_contracts') }} as
+    select * from {{ ref('int_contract_categories') }};
+    create or replace table {{ spendkoll_state('spendkoll_built_ecommerce_invoices') }} as
+    select distinct supplier_key, invoice_number from {{ ref('stg_raw__ecommerce_orders') }}
+    where supplier_key is not null and invoice_number is not null
+{%- endmacro %}
+
+{#- on-run-end: a build in which every incremental model and the state it
+    depends on were built without an error records the fingerprint it was made
+    with (int_spend_build_scope left it in pending_fingerprint); anything else leaves the state "incomplete", and the next build
+    rebuilds everything. -#}
+{% macro spendkoll_finish_build(results) -%}
+    {%- if execute -%}
+        {%- set needed = ['int_spend_build_scope', 'int_spend_changes', 'fct_spend',
+                          'dq_invoice_exceptions', 'kpi_monthly', 'kpi_monthly_org_unit',
+                          'kpi_monthly_organisation', 'kpi_yearly'] -%}
+        {%- set done = [] -%}
+        {%- set bad = [] -%}
+        {%- for r in results -%}
+            {%- if r.status in ['error', 'fail', 'skipped', 'runtime error'] -%}
+                {%- do bad.append(r.node.name) -%}
+            {%- elif r.node.resource_type == 'model' -%}
+                {%- do done.append(r.node.name) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- set missing = needed | reject('in', done) | list -%}
+        {%- if not bad and not missing -%}
+            {%- set sql -%}
+            update {{ spendkoll_state('spendkoll_build_state') }}
+            set fingerprint = pending_fingerprint, complete = true, built_at = {{ spendkoll_built_at() }}
+            {%- endset -%}
+            {%- do run_query(sql) -%}
+        {%- endif -%}
+    {%- endif -%}
+    select 1
+{%- endmacro %}
+
+{#- True for a fct_spend line (or exception row) whose exceptions this build
+    recomputes: every rule looks at one line, or at the lines of one supplier,
+    so the lines of the suppliers in int_spend_changes and the lines without a
+    supplier in rebuilt batches are enough. -#}
+{% macro spendkoll_in_dq_scope(alias) -%}
+    (
+        exists (select 1 from {{ ref('int_spend_build_scope') }} as s where s.build_all)
+        or {{ alias }}.supplier_key in (
+            select c.supplier_key from {{ ref('int_spend_changes') }} as c
+            where c.kind = 'supplier')
+        or {{ alias }}.batch_id in (
+            select s.batch_id from {{ ref('int_spend_build_scope') }} as s
+            where s.reason = 'batch')
+    )
+{%- endmacro %}
+
+{#- pre-hook of dq_invoice_exceptions: delete the rows the build recomputes. -#}
+{% macro spendkoll_delete_dq_scope() -%}
+    {%- if is_incremental() -%}
+    delete from {{ this }} as target where {{ spendkoll_in_dq_scope('target') }}
+    {%- else -%}
+    select 1
+    {%- endif -%}
+{%- endmacro %}
