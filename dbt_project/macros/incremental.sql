@@ -38,7 +38,8 @@
 {#- True for a line (of stg_raw__ledger_lines or fct_spend, aliased `alias`)
     that this build must (re)build: every line on a full build; else the lines
     of new, changed or vanished batches, of suppliers whose contracts changed,
-    and of invoices e-commerce orders started or stopped naming. -#}
+    and of invoices e-commerce orders started or stopped naming (a superset
+    is harmless: delete and insert use the same predicate). -#}
 {% macro spendkoll_in_build_scope(alias) -%}
     (
         exists (select 1 from {{ ref('int_spend_build_scope') }} as s where s.build_all)
@@ -48,11 +49,15 @@
         or {{ alias }}.supplier_key in (
             select s.supplier_key from {{ ref('int_spend_build_scope') }} as s
             where s.reason = 'contracts')
-        or exists (
-            select 1 from {{ ref('int_spend_build_scope') }} as s
-            where s.reason = 'ecommerce'
-              and s.supplier_key = {{ alias }}.supplier_key
-              and s.invoice_number = {{ alias }}.invoice_number)
+        -- (supplier, invoice) pairs, widened to suppliers x invoice numbers: two
+        -- plain semi-joins instead of a correlated one over every line; a line
+        -- rebuilt without need comes out the same.
+        or ({{ alias }}.supplier_key in (
+                select s.supplier_key from {{ ref('int_spend_build_scope') }} as s
+                where s.reason = 'ecommerce')
+            and {{ alias }}.invoice_number in (
+                select s.invoice_number from {{ ref('int_spend_build_scope') }} as s
+                where s.reason = 'ecommerce'))
     )
 {%- endmacro %}
 

@@ -22,7 +22,9 @@
 {%- set operating_supplier_max = var('spendkoll_dq_operating_supplier_investment_share_max', 0.5) -%}
 {%- set duplicate_days = var('spendkoll_dq_duplicate_days', 7) -%}
 {%- set foreign_name = '(GmbH|Ltd|Limited|Inc|LLC|A/S|ApS|Oy|Oyj|AG|BV|B\\.V\\.|S\\.A\\.|SRL|NV|AS)([^A-Za-z]|$)' -%}
-with lines as (
+-- not materialized: each rule reads only the columns it needs (materializing
+-- every column of millions of lines cost more than the rules).
+with lines as not materialized (
     select * from {{ ref('fct_spend') }} as spend
     {%- if is_incremental() %}
     where {{ spendkoll_in_dq_scope('spend') }}
@@ -235,19 +237,34 @@ dq06 as (
     where lines.classified_by = 'public_sector_supplier'
 ),
 
-invoice_vouchers as (
-    select
-        ledger_line_id, supplier_key, invoice_number, amount, verification_id, posting_date,
-        dense_rank() over (
-            partition by supplier_key, invoice_number, amount
-            order by posting_date, verification_id
-        ) as voucher_rank,
-        first_value(verification_id) over (
-            partition by supplier_key, invoice_number, amount
-            order by posting_date, verification_id
-        ) as first_verification_id
+-- only (supplier, invoice, amount) groups booked on more than one voucher or
+-- day can hold a second booking: found by a grouping, so the window sorts few rows
+repeated_invoices as (
+    select supplier_key, invoice_number, amount
     from lines
     where supplier_key is not null and invoice_number is not null and amount <> 0
+    group by supplier_key, invoice_number, amount
+    having min(coalesce(verification_id, '')) <> max(coalesce(verification_id, ''))
+        or min(posting_date) <> max(posting_date)
+),
+
+invoice_vouchers as (
+    select
+        lines.ledger_line_id, lines.supplier_key, lines.invoice_number, lines.amount,
+        lines.verification_id, lines.posting_date,
+        dense_rank() over (
+            partition by lines.supplier_key, lines.invoice_number, lines.amount
+            order by lines.posting_date, lines.verification_id
+        ) as voucher_rank,
+        first_value(lines.verification_id) over (
+            partition by lines.supplier_key, lines.invoice_number, lines.amount
+            order by lines.posting_date, lines.verification_id
+        ) as first_verification_id
+    from lines
+    inner join repeated_invoices
+        on repeated_invoices.supplier_key = lines.supplier_key
+        and repeated_invoices.invoice_number = lines.invoice_number
+        and repeated_invoices.amount = lines.amount
 ),
 
 dq07 as (
