@@ -147,26 +147,24 @@
     select 1
 {%- endmacro %}
 
-{#- True for a fct_spend line (or exception row) whose exceptions this build
-    recomputes: every rule looks at one line, or at the lines of one supplier,
-    so the lines of the suppliers in int_spend_changes and the lines without a
-    supplier in rebuilt batches are enough. -#}
-{% macro spendkoll_in_dq_scope(alias) -%}
-    (
-        exists (select 1 from {{ ref('int_spend_build_scope') }} as s where s.build_all)
-        or {{ alias }}.supplier_key in (
-            select c.supplier_key from {{ ref('int_spend_changes') }} as c
-            where c.kind = 'supplier')
-        or {{ alias }}.batch_id in (
-            select s.batch_id from {{ ref('int_spend_build_scope') }} as s
-            where s.reason = 'batch')
-    )
-{%- endmacro %}
-
-{#- pre-hook of dq_invoice_exceptions: delete the rows the build recomputes. -#}
+{#- pre-hook of dq_invoice_exceptions: delete the rows the build recomputes,
+    rule by rule as int_dq_scope says. -#}
 {% macro spendkoll_delete_dq_scope() -%}
     {%- if is_incremental() -%}
-    delete from {{ this }} as target where {{ spendkoll_in_dq_scope('target') }}
+    delete from {{ this }} as target
+    where exists (select 1 from {{ ref('int_spend_build_scope') }} as s where s.build_all)
+       or (target.rule_id not in ('DQ02', 'DQ04', 'DQ05', 'DQ07', 'DQ08')
+           and {{ spendkoll_in_build_scope('target') }})
+       or (target.rule_id in ('DQ02', 'DQ04', 'DQ05')
+           and target.supplier_key in (
+               select d.supplier_key from {{ ref('int_dq_scope') }} as d
+               where d.kind = 'supplier'))
+       or (target.rule_id in ('DQ07', 'DQ08')
+           and exists (
+               select 1 from {{ ref('int_dq_scope') }} as d
+               where d.kind = 'recompute_invoice'
+                 and d.supplier_key = target.supplier_key
+                 and d.invoice_number = target.invoice_number))
     {%- else -%}
     select 1
     {%- endif -%}

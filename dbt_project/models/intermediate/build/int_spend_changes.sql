@@ -3,9 +3,11 @@
         rebuilt or removed, and every period holding another line of one of
         their invoices (an invoice's total decides whether it is small or a
         credit note); the KPI marts recompute these periods only;
-      * kind 'supplier': every supplier with a line added, rebuilt or removed;
-        dq_invoice_exceptions recomputes these suppliers' lines only (its
-        rules look at one line, or at one supplier's lines).
+      * kind 'supplier': every supplier with a line added, rebuilt or removed,
+        with the first and last posting date of those lines;
+      * kind 'invoice': every supplier + invoice number with a line added,
+        rebuilt or removed.
+    int_dq_scope turns the last two into what dq_invoice_exceptions recomputes.
     On a full build: every period and supplier. Docs: _build__docs.md. -#}
 {%- set fct = adapter.get_relation(database=target.database, schema='marts', identifier='fct_spend') -%}
 {%- set old = fct is not none and not flags.FULL_REFRESH
@@ -15,6 +17,8 @@ with scoped_new as (
         lines.period,
         cast(extract(year from lines.posting_date) as integer) as fiscal_year,
         lines.supplier_key,
+        lines.invoice_number,
+        lines.posting_date,
         {{ spendkoll_invoice_key('lines') }} as invoice_key
     from {{ ref('stg_raw__ledger_lines') }} as lines
     where {{ spendkoll_in_build_scope('lines') }}
@@ -23,7 +27,7 @@ with scoped_new as (
 {%- if old %}
 
 scoped_old as (
-    select period, fiscal_year, supplier_key, invoice_key
+    select period, fiscal_year, supplier_key, invoice_number, posting_date, invoice_key
     from {{ fct }} as lines
     where {{ spendkoll_in_build_scope('lines') }}
 ),
@@ -51,20 +55,29 @@ periods as (
     {%- endif %}
 ),
 
-suppliers as (
-    select supplier_key from scoped_new where supplier_key is not null
+touched as (
+    select supplier_key, invoice_number, posting_date from scoped_new
+    where supplier_key is not null
     {%- if old %}
-    union
-    select supplier_key from scoped_old where supplier_key is not null
+    union all
+    select supplier_key, invoice_number, posting_date from scoped_old
+    where supplier_key is not null
     {%- endif %}
 ),
 
 final as (
-    select distinct 'period' as kind, period, fiscal_year, cast(null as varchar) as supplier_key
+    select distinct 'period' as kind, period, fiscal_year, cast(null as varchar) as supplier_key,
+        cast(null as varchar) as invoice_number, cast(null as date) as first_date,
+        cast(null as date) as last_date
     from periods
     union all
-    select distinct 'supplier', cast(null as varchar), cast(null as integer), supplier_key
-    from suppliers
+    select 'supplier', null, null, supplier_key, null, min(posting_date), max(posting_date)
+    from touched
+    group by supplier_key
+    union all
+    select distinct 'invoice', null, null, supplier_key, invoice_number, null, null
+    from touched
+    where invoice_number is not null
 )
 
 select * from final

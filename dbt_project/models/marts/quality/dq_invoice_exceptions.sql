@@ -2,10 +2,12 @@
     line and rule that fired. Rules, severities and on/off: seed dq_rules;
     thresholds: the spendkoll_dq_* vars (defaults below). Every rule is
     documented with an example in _quality__docs.md.
-    Incremental: a build recomputes the lines of the suppliers it touched (and
-    of rebuilt batches), as every rule looks at one line or at one supplier's
-    lines; see spendkoll_in_dq_scope. -#}
--- depends_on: {{ ref('int_spend_changes') }}
+    Incremental: each rule reads, and the pre-hook deletes, only what its kind
+    of evidence makes necessary (int_dq_scope): one line's rules the rebuilt
+    lines, the supplier-profile rules (DQ02, DQ04, DQ05) the touched
+    suppliers, the duplicate rules (DQ07, DQ08) the invoices near the touched
+    ones. -#}
+-- depends_on: {{ ref('int_dq_scope') }}
 -- depends_on: {{ ref('int_spend_build_scope') }}
 {{ config(
     materialized='incremental',
@@ -22,13 +24,44 @@
 {%- set operating_supplier_max = var('spendkoll_dq_operating_supplier_investment_share_max', 0.5) -%}
 {%- set duplicate_days = var('spendkoll_dq_duplicate_days', 7) -%}
 {%- set foreign_name = '(GmbH|Ltd|Limited|Inc|LLC|A/S|ApS|Oy|Oyj|AG|BV|B\\.V\\.|S\\.A\\.|SRL|NV|AS)([^A-Za-z]|$)' -%}
--- not materialized: each rule reads only the columns it needs (materializing
--- every column of millions of lines cost more than the rules).
+{%- set incremental = is_incremental() %}
+-- The lines each kind of rule reads. Not materialized: each rule reads only the
+-- columns it needs (materializing every column of millions of lines cost more
+-- than the rules).
 with lines as not materialized (
+    -- rules on one line (and its supplier's contracts)
     select * from {{ ref('fct_spend') }} as spend
-    {%- if is_incremental() %}
-    where {{ spendkoll_in_dq_scope('spend') }}
+    {%- if incremental %}
+    where {{ spendkoll_in_build_scope('spend') }}
     {%- endif %}
+),
+
+profile_lines as not materialized (
+    -- rules on a line against its supplier's profile
+    select * from {{ ref('fct_spend') }} as spend
+    {%- if incremental %}
+    where exists (select 1 from {{ ref('int_spend_build_scope') }} as s where s.build_all)
+       or spend.supplier_key in (
+           select d.supplier_key from {{ ref('int_dq_scope') }} as d where d.kind = 'supplier')
+    {%- endif %}
+),
+
+invoice_lines as not materialized (
+    -- rules on a supplier's invoices near in time
+    select spend.* from {{ ref('fct_spend') }} as spend
+    {%- if incremental %}
+    where exists (select 1 from {{ ref('int_spend_build_scope') }} as s where s.build_all)
+       or exists (
+           select 1 from {{ ref('int_dq_scope') }} as d
+           where d.kind = 'read_invoice'
+             and d.supplier_key = spend.supplier_key
+             and d.invoice_number = spend.invoice_number)
+    {%- endif %}
+),
+
+recomputed_invoices as (
+    select supplier_key, invoice_number from {{ ref('int_dq_scope') }}
+    where kind = 'recompute_invoice'
 ),
 
 rules as (
@@ -51,14 +84,14 @@ contracts as (
 supplier_lines as (
     select supplier_key, count(*) as supplier_lines,
         sum(case when spend_class = 'investment' then 1 else 0 end) as investment_lines
-    from lines
+    from profile_lines
     where supplier_key is not null
     group by supplier_key
 ),
 
 supplier_categories as (
     select supplier_key, category_id, count(*) as category_lines
-    from lines
+    from profile_lines
     where supplier_key is not null
     group by supplier_key, category_id
 ),
@@ -79,7 +112,7 @@ supplier_accounts as (
         row_number() over (
             partition by supplier_key, category_id order by count(*) desc, account
         ) as account_rank_in_category
-    from lines
+    from profile_lines
     where supplier_key is not null
     group by supplier_key, account, spend_class, category_id
 ),
@@ -146,7 +179,7 @@ dq02 as (
                     as varchar) || ' %).' as explanation_en,
         profile.dominant_account as suggested_account,
         profile.dominant_category_id as suggested_category_id
-    from lines
+    from profile_lines as lines
     inner join profile on profile.supplier_key = lines.supplier_key
     inner join supplier_categories
         on supplier_categories.supplier_key = lines.supplier_key
@@ -194,7 +227,7 @@ dq04 as (
             || ' % of the supplier''s lines are investments.' as explanation_en,
         inv.account as suggested_account,
         inv.category_id as suggested_category_id
-    from lines
+    from profile_lines as lines
     inner join profile on profile.supplier_key = lines.supplier_key
     left join top_investment_account as inv on inv.supplier_key = lines.supplier_key
     where lines.spend_class = 'addressable'
@@ -214,7 +247,7 @@ dq05 as (
             || ' % of the supplier''s lines are operating costs.' as explanation_en,
         op.account as suggested_account,
         op.category_id as suggested_category_id
-    from lines
+    from profile_lines as lines
     inner join profile on profile.supplier_key = lines.supplier_key
     left join top_operating_account as op on op.supplier_key = lines.supplier_key
     where lines.spend_class = 'investment'
@@ -241,7 +274,7 @@ dq06 as (
 -- day can hold a second booking: found by a grouping, so the window sorts few rows
 repeated_invoices as (
     select supplier_key, invoice_number, amount
-    from lines
+    from invoice_lines as lines
     where supplier_key is not null and invoice_number is not null and amount <> 0
     group by supplier_key, invoice_number, amount
     having min(coalesce(verification_id, '')) <> max(coalesce(verification_id, ''))
@@ -260,7 +293,7 @@ invoice_vouchers as (
             partition by lines.supplier_key, lines.invoice_number, lines.amount
             order by lines.posting_date, lines.verification_id
         ) as first_verification_id
-    from lines
+    from invoice_lines as lines
     inner join repeated_invoices
         on repeated_invoices.supplier_key = lines.supplier_key
         and repeated_invoices.invoice_number = lines.invoice_number
@@ -279,12 +312,18 @@ dq07 as (
         cast(null as varchar) as suggested_category_id
     from invoice_vouchers
     where voucher_rank > 1
+    {%- if incremental %}
+      and (exists (select 1 from {{ ref('int_spend_build_scope') }} as s where s.build_all)
+           or exists (select 1 from recomputed_invoices as r
+                      where r.supplier_key = invoice_vouchers.supplier_key
+                        and r.invoice_number = invoice_vouchers.invoice_number))
+    {%- endif %}
 ),
 
 invoice_totals as (
     select supplier_key, invoice_number, min(posting_date) as posting_date,
         sum(amount) as amount
-    from lines
+    from invoice_lines as lines
     where supplier_key is not null and invoice_number is not null
       -- a file without dates says nothing about how close two invoices are
       and not posting_date_derived
@@ -319,11 +358,17 @@ dq08 as (
             || ' days.' as explanation_en,
         cast(null as varchar) as suggested_account,
         cast(null as varchar) as suggested_category_id
-    from lines
+    from invoice_lines as lines
     inner join possible_duplicates
         on possible_duplicates.supplier_key = lines.supplier_key
         and possible_duplicates.invoice_number = lines.invoice_number
         and possible_duplicates.pair_rank = 1
+    {%- if incremental %}
+    where exists (select 1 from {{ ref('int_spend_build_scope') }} as s where s.build_all)
+       or exists (select 1 from recomputed_invoices as r
+                  where r.supplier_key = lines.supplier_key
+                    and r.invoice_number = lines.invoice_number)
+    {%- endif %}
 ),
 
 foreign_named as (
@@ -458,7 +503,7 @@ final as (
         lines.batch_id,
         {{ spendkoll_built_at() }} as built_at
     from fired
-    inner join lines on lines.ledger_line_id = fired.ledger_line_id
+    inner join {{ ref('fct_spend') }} as lines on lines.ledger_line_id = fired.ledger_line_id
     inner join rules on rules.rule_id = fired.rule_id
     left join batches on batches.batch_id = lines.batch_id
     where rules.enabled
