@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from spendkoll.paths import DataDir
+from spendkoll.quality.xlsx import write_xlsx
 from spendkoll.warehouse import writer
 
 XLSX_MAX_ROWS = 1_048_575  # Excel's limit, header excluded
@@ -66,12 +67,6 @@ class QualityReport:
     xlsx: Path
     exceptions: int
     by_rule: list[tuple[str, str, str, int, Decimal]]
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return float(value)
-    return value
 
 
 def build_report(data: DataDir, validation_summaries: list[str] | None = None,
@@ -137,42 +132,14 @@ def _write_csv(con: Any, cols: str, path: Path) -> None:
 
 
 def _write_xlsx(con: Any, cols: str, path: Path, by_rule: list[Any], by_unit: list[Any]) -> None:
-    from openpyxl import Workbook
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("Avvikelser")
-    ws.freeze_panes = "A2"
-    ws.append(EXCEPTION_COLUMNS)
-    reader = con.execute(f"select {cols} from marts.dq_invoice_exceptions "
-                         "where severity <> 'info' "
-                         "order by rule_id, posting_date, exception_id").to_arrow_reader(50_000)
-    n = 0
-    for rb in reader:
-        for row in zip(*(c.to_pylist() for c in rb.columns), strict=True):
-            if n >= XLSX_MAX_ROWS:
-                break
-            ws.append([_cell(v) for v in row])
-            n += 1
-    ws.auto_filter.ref = f"A1:{_col_letter(len(EXCEPTION_COLUMNS))}{max(n + 1, 2)}"
-    totals = wb.create_sheet("Summor")
-    totals.append(["regel", "namn", "allvarlighet", "antal", "belopp"])
-    for r in by_rule:
-        totals.append([r[0], r[1], r[2], int(r[3]), float(r[4])])
-    totals.append([])
-    totals.append(["enhet", "namn", "antal", "belopp"])
-    for u in by_unit:
-        totals.append([u[0], u[1], int(u[2]), float(u[3])])
-    tmp = path.with_suffix(".xlsx.tmp")
-    wb.save(tmp)
-    tmp.replace(path)
-
-
-def _col_letter(n: int) -> str:
-    s = ""
-    while n:
-        n, r = divmod(n - 1, 26)
-        s = chr(65 + r) + s
-    return s
+    totals: list[list[Any]] = [["regel", "namn", "allvarlighet", "antal", "belopp"]]
+    totals += [[r[0], r[1], r[2], int(r[3]), float(r[4])] for r in by_rule]
+    totals += [[], ["enhet", "namn", "antal", "belopp"]]
+    totals += [[u[0], u[1], int(u[2]), float(u[3])] for u in by_unit]
+    write_xlsx(con, f"select {cols}, exception_id from marts.dq_invoice_exceptions "
+               "where severity <> 'info'", "rule_id, posting_date, exception_id",
+               "Avvikelser", path, XLSX_MAX_ROWS, [("Summor", totals)],
+               columns=EXCEPTION_COLUMNS)
 
 
 def _bars(rows: list[tuple[str, float]], unit: str = "") -> str:

@@ -46,16 +46,19 @@ profile_lines as not materialized (
     {%- endif %}
 ),
 
-invoice_lines as not materialized (
-    -- rules on a supplier's invoices near in time
-    select spend.* from {{ ref('fct_spend') }} as spend
+invoice_lines as materialized (
+    -- rules on a supplier's invoices near in time: few columns, read once
+    select spend.ledger_line_id, spend.supplier_key, spend.invoice_number, spend.amount,
+        spend.verification_id, spend.posting_date, spend.posting_date_derived
+    from {{ ref('fct_spend') }} as spend
+    where spend.supplier_key is not null and spend.invoice_number is not null
     {%- if incremental %}
-    where exists (select 1 from {{ ref('int_spend_build_scope') }} as s where s.build_all)
-       or exists (
-           select 1 from {{ ref('int_dq_scope') }} as d
-           where d.kind = 'read_invoice'
-             and d.supplier_key = spend.supplier_key
-             and d.invoice_number = spend.invoice_number)
+      and (exists (select 1 from {{ ref('int_spend_build_scope') }} as s where s.build_all)
+           or exists (
+               select 1 from {{ ref('int_dq_scope') }} as d
+               where d.kind = 'read_invoice'
+                 and d.supplier_key = spend.supplier_key
+                 and d.invoice_number = spend.invoice_number))
     {%- endif %}
 ),
 
