@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from datetime import datetime
 
 import duckdb
 import pytest
@@ -130,6 +131,12 @@ def test_report_and_publication(data_dir):
     assert sheet.auto_filter.ref == "A1:V12"  # a filter on every column
     assert {r[0].value for r in sheet.iter_rows(min_row=2)}.isdisjoint({"DQ03", "DQ13"})
     assert sheet.freeze_panes == "A2"
+    # typed cells: a date is a date, an amount a number, an id text
+    values = next(sheet.iter_rows(min_row=2, values_only=True))
+    header = [c.value for c in sheet[1]]
+    row = dict(zip(header, values, strict=True))
+    assert isinstance(row["posting_date"], datetime) and isinstance(row["amount"], int | float)
+    assert isinstance(row["account"], str) and sheet["A1"].font.b
     page = first.index.read_text(encoding="utf-8")
     assert "<polyline" in page  # trend from the second run on
     assert "http://" not in page and "https://" not in page and "<link" not in page
@@ -187,3 +194,22 @@ def test_a_pseudonym_is_not_a_personnummer():
         pattern = re.compile(e["kwargs"]["regex"])
         assert not any(pattern.search(str(x)) for x in frame[e["kwargs"]["column"]].dropna())
         assert pattern.search("811218-9876") and pattern.search("198112189876")
+
+
+def test_personnummer_scan_reads_rows_built_since_the_last_clean_scan(data_dir):
+    build_dq_fixture(data_dir)
+
+    def pnr() -> str | None:
+        report = Validator(data_dir, build_docs=False).validate_marts()
+        return {o.column: o.observed for o in report.outcomes}["personnummer_in_marts"]
+
+    assert pnr() == "0"
+    with duckdb.connect(str(data_dir.warehouse)) as con:
+        (clean_to,) = con.execute("select clean_to from quality.pnr_scan "
+                                  "where table_name = 'fct_spend'").fetchone()
+        assert clean_to == con.execute("select max(built_at) from marts.fct_spend").fetchone()[0]
+        # a line rebuilt by a later build, with a personnummer in clear text
+        con.execute("update marts.fct_spend set supplier_name = 'Anna 811218-9876', "
+                    "built_at = built_at + interval 1 day where verification_id = 'X01'")
+    assert pnr() == "1"
+    assert pnr() == "1"  # a scan that finds one moves no mark
