@@ -76,7 +76,8 @@ def cmd_transform(args: argparse.Namespace) -> int:
     data = _data(args)
     rule_set = args.rule_set or os.environ.get("SPENDKOLL_RULE_SET", "demo_region")
     dbt_vars = {"spendkoll_as_of_date": args.as_of} if args.as_of else None
-    proc = run_dbt(["build"], data, rule_set=rule_set, capture=False, dbt_vars=dbt_vars)
+    proc = run_dbt(["build", *(["--full-refresh"] if args.full_refresh else [])], data,
+                   rule_set=rule_set, capture=False, dbt_vars=dbt_vars)
     return proc.returncode
 
 
@@ -255,6 +256,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default $SPENDKOLL_RULE_SET or demo_region)")
     t.add_argument("--as-of", help="as-of date of kpi_contract_expiry, YYYY-MM-DD "
                    "(default: the last posting date)")
+    t.add_argument("--full-refresh", action="store_true",
+                   help="rebuild every line and mart instead of what changed since the last build")
     t.set_defaults(func=cmd_transform)
 
     dc = sub.add_parser("docs", help="generate the dbt docs site (one HTML file)")
