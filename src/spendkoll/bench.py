@@ -169,11 +169,25 @@ def verdict(stages: list[Stage]) -> list[str]:
     return lines
 
 
-def linearity(size: int, stages: list[Stage], history: list[dict[str, object]]) -> list[str]:
-    """Compare each stage's time with the latest recorded run at another size."""
-    others = [h for h in history if h["size"] != size]
+def code_version() -> str:
+    """The git commit of the code measured ("unknown" outside a checkout)."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=project_root(),
+                             capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                               cwd=project_root(), capture_output=True, text=True,
+                               check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return out + ("+changes" if dirty else "")
+
+
+def linearity(size: int, stages: list[Stage], history: list[dict[str, object]],
+              version: str) -> list[str]:
+    """Compare each stage's time with the latest run at another size of the same code."""
+    others = [h for h in history if h["size"] != size and h.get("code") == version]
     if not others:
-        return ["growth: no run at another size recorded yet"]
+        return [f"growth: no run at another size recorded yet for this code ({version})"]
     other = others[-1]
     o_size = int(str(other["size"]))
     o_stages = {(s["run"], s["name"]): float(s["seconds"])
@@ -193,12 +207,13 @@ def linearity(size: int, stages: list[Stage], history: list[dict[str, object]]) 
 
 def report(size: int, stages: list[Stage], out: Path) -> str:
     m = machine()
+    version = code_version()
     history_file = out.with_suffix(".json")
     history: list[dict[str, object]] = (json.loads(history_file.read_text(encoding="utf-8"))
                                         if history_file.exists() else [])
     lines = [f"## {datetime.now():%Y-%m-%d %H:%M}: {size:,} ledger lines",
              "", f"Machine: {m['cores']} cores, {m['memory_gib']} GiB, Python {m['python']}, "
-             f"{m['platform']}", "",
+             f"{m['platform']}. Code: {version}.", "",
              "| run | stage | seconds | rows/s | peak RSS MiB |", "|---|---|---:|---:|---:|"]
     for s in stages:
         rps = "" if s.rows_per_second is None else f"{s.rows_per_second:,.0f}"
@@ -209,7 +224,7 @@ def report(size: int, stages: list[Stage], out: Path) -> str:
         lines.append(f"| **{run}** | **total** | **{t:,.1f}** | | |")
     lines += ["", *("* " + v for v in verdict(stages)),
               *("* " + g if not g.startswith("  ") else "  *" + g[1:]
-                for g in linearity(size, stages, history)), ""]
+                for g in linearity(size, stages, history, version)), ""]
     text = "\n".join(lines)
     if not out.exists():
         out.write_text("# Benchmarks\n\nAppended by `make bench` (see README). Targets at 10 "
@@ -218,7 +233,7 @@ def report(size: int, stages: list[Stage], out: Path) -> str:
                        "than linearly from 1 to 10 million lines.\n\n", encoding="utf-8")
     with out.open("a", encoding="utf-8") as f:
         f.write(text + "\n")
-    history.append({"size": size, "at": datetime.now().isoformat(), "machine": m,
+    history.append({"size": size, "at": datetime.now().isoformat(), "machine": m, "code": version,
                     "stages": [asdict(s) for s in stages]})
     history_file.write_text(json.dumps(history, indent=1), encoding="utf-8")
     return text

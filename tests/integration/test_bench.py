@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import duckdb
 import pytest
 
 from spendkoll.bench import report, run_bench
@@ -22,6 +23,16 @@ def test_bench_runs_every_stage_and_records_them(tmp_path):
     assert all(s.seconds > 0 and s.peak_bytes > 10 * 2**20 for s in stages)
     incremental_load = next(s for s in stages if s.run == "incremental" and s.name == "load")
     assert incremental_load.rows == 300
+    # the incremental night rebuilt the new day's lines, not the history
+    con = duckdb.connect(str(tmp_path / "work" / "var" / "warehouse" / "spendkoll.duckdb"),
+                         read_only=True)
+    rebuilt, total = con.execute(
+        "select count(*) filter (where built_at = (select max(built_at) from marts.fct_spend)), "
+        "count(*) from marts.fct_spend").fetchone()
+    assert rebuilt == 300 and total > 20_000
+    assert con.execute("select reason, count(*) from intermediate.int_spend_build_scope "
+                       "group by 1").fetchall() == [("batch", 1)]
+    con.close()
     out = tmp_path / "BENCHMARKS.md"
     text = report(20_000, stages, out)
     assert "full run / floor" in text and "incremental night / full run" in text
