@@ -95,56 +95,33 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- post-hook of int_spend_build_scope: the build has started and is not
-    finished; the fingerprint it builds with waits in pending_fingerprint. -#}
+{#- The incremental models: a build is finished when each of them was built
+    in it. -#}
+{% macro spendkoll_incremental_models() -%}
+    {{ return(['fct_spend', 'dq_invoice_exceptions', 'kpi_monthly', 'kpi_monthly_org_unit',
+               'kpi_monthly_organisation', 'kpi_yearly']) }}
+{%- endmacro %}
+
+{#- post-hook of int_spend_build_scope: a build starts. spendkoll_build_state
+    holds its fingerprint and start; each incremental model's post-hook (in
+    its transaction) records that it was built in this build in
+    spendkoll_build_done. This works whether the build is one `dbt build` or,
+    as under Airflow (Cosmos), one dbt run per model. -#}
 {% macro spendkoll_mark_build_started() -%}
     {%- set state = spendkoll_state('spendkoll_build_state') -%}
-    create table if not exists {{ state }} (
-        fingerprint varchar, complete boolean, pending_fingerprint varchar, built_at timestamp);
-    insert into {{ state }} select null, false, null, null
-    where not exists (select 1 from {{ state }});
-    update {{ state }} set complete = false, pending_fingerprint = {{ spendkoll_build_fingerprint() }}
+    {%- set done = spendkoll_state('spendkoll_build_done') -%}
+    create table if not exists {{ state }} (fingerprint varchar, build_started_at timestamp);
+    create table if not exists {{ done }} (model varchar, build_started_at timestamp);
+    delete from {{ state }};
+    insert into {{ state }} select {{ spendkoll_build_fingerprint() }}, {{ spendkoll_built_at() }}
 {%- endmacro %}
 
-{#- post-hook of fct_spend, in its transaction: the contract register and the
-    e-commerce invoices the lines were matched against, for the next build to
-    compare with. -#}
-{% macro spendkoll_save_matched_state() -%}
-    create or replace table {{ spendkoll_state('spendkoll_built_contracts') }} as
-    select * from {{ ref('int_contract_categories') }};
-    create or replace table {{ spendkoll_state('spendkoll_built_ecommerce_invoices') }} as
-    select distinct supplier_key, invoice_number from {{ ref('stg_raw__ecommerce_orders') }}
-    where supplier_key is not null and invoice_number is not null
-{%- endmacro %}
-
-{#- on-run-end: a build in which every incremental model and the state it
-    depends on were built without an error records the fingerprint it was made
-    with (int_spend_build_scope left it in pending_fingerprint); anything else leaves the state "incomplete", and the next build
-    rebuilds everything. -#}
-{% macro spendkoll_finish_build(results) -%}
-    {%- if execute -%}
-        {%- set needed = ['int_spend_build_scope', 'int_spend_changes', 'fct_spend',
-                          'dq_invoice_exceptions', 'kpi_monthly', 'kpi_monthly_org_unit',
-                          'kpi_monthly_organisation', 'kpi_yearly'] -%}
-        {%- set done = [] -%}
-        {%- set bad = [] -%}
-        {%- for r in results -%}
-            {%- if r.status in ['error', 'fail', 'skipped', 'runtime error'] -%}
-                {%- do bad.append(r.node.name) -%}
-            {%- elif r.node.resource_type == 'model' -%}
-                {%- do done.append(r.node.name) -%}
-            {%- endif -%}
-        {%- endfor -%}
-        {%- set missing = needed | reject('in', done) | list -%}
-        {%- if not bad and not missing -%}
-            {%- set sql -%}
-            update {{ spendkoll_state('spendkoll_build_state') }}
-            set fingerprint = pending_fingerprint, complete = true, built_at = {{ spendkoll_built_at() }}
-            {%- endset -%}
-            {%- do run_query(sql) -%}
-        {%- endif -%}
-    {%- endif -%}
-    select 1
+{#- post-hook of each incremental model: built in the current build. -#}
+{% macro spendkoll_mark_model_built() -%}
+    {%- set done = spendkoll_state('spendkoll_build_done') -%}
+    delete from {{ done }} where model = '{{ this.identifier }}';
+    insert into {{ done }}
+    select '{{ this.identifier }}', build_started_at from {{ spendkoll_state('spendkoll_build_state') }}
 {%- endmacro %}
 
 {#- pre-hook of dq_invoice_exceptions: delete the rows the build recomputes,

@@ -104,8 +104,9 @@ lines as (
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
-    on_schema_change='fail',
+    on_schema_change='append_new_columns',
     pre_hook="{{ spendkoll_delete_changed_periods('" ~ partition_col ~ "') }}",
+    post_hook="{{ spendkoll_mark_model_built() }}",
 ) }}
 -- depends_on: {{ ref('int_spend_changes') }}
 with {{ spendkoll_kpi_lines(partition_col) }},

@@ -266,3 +266,16 @@ def test_incremental_build_equals_full_rebuild(data_dir: DataDir) -> None:
     assert incremental.keys() == full.keys()
     for table in full:
         assert incremental[table] == full[table], table
+
+    # A build that stopped half-way (here only the scope and fct_spend ran, as
+    # when a later model fails, or under Airflow a later task) leaves the next
+    # build to rebuild everything.
+    proc = run_dbt(["run", "--select", "int_spend_build_scope", "fct_spend"], data_dir,
+                   rule_set="demo_region")
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    build(data_dir)
+    assert query(db, "select build_all, reason from intermediate.int_spend_build_scope") == [
+        (True, "the previous build did not finish")]
+    build(data_dir)
+    assert query(db, "select count(*) from intermediate.int_spend_build_scope") == [(0,)]
+    assert marts(db) == full

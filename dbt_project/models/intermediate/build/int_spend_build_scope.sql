@@ -22,11 +22,14 @@
 {%- set fct = adapter.get_relation(database=target.database, schema='marts', identifier='fct_spend') -%}
 {%- set state = adapter.get_relation(database=target.database, schema='intermediate',
                                      identifier='spendkoll_build_state') -%}
+{%- set done = adapter.get_relation(database=target.database, schema='intermediate',
+                                    identifier='spendkoll_build_done') -%}
 {%- set built_contracts = adapter.get_relation(database=target.database, schema='intermediate',
                                                identifier='spendkoll_built_contracts') -%}
 {%- set built_ecommerce = adapter.get_relation(database=target.database, schema='intermediate',
                                                identifier='spendkoll_built_ecommerce_invoices') -%}
-{%- set can_increment = fct is not none and state is not none and built_contracts is not none
+{%- set can_increment = fct is not none and state is not none and done is not none
+                        and built_contracts is not none
                         and built_ecommerce is not none and not flags.FULL_REFRESH -%}
 {%- if not can_increment %}
 
@@ -39,9 +42,18 @@ select
 
 {%- else %}
 
-with full_rebuild as (
+with finished as (
+    -- every incremental model was built in the last build that started
+    select count(distinct done.model) = {{ spendkoll_incremental_models() | length }} as value
+    from {{ done }} as done
+    inner join {{ state }} as state
+        on state.build_started_at = done.build_started_at
+    where done.model in ('{{ spendkoll_incremental_models() | join("', '") }}')
+),
+
+full_rebuild as (
     select case
-        when not coalesce(max(complete), false) then 'the previous build did not finish'
+        when not (select value from finished) then 'the previous build did not finish'
         when coalesce(max(fingerprint), '') <> {{ spendkoll_build_fingerprint() }}
             then 'rules, reference data or settings changed'
     end as reason

@@ -12,8 +12,9 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
-    on_schema_change='fail',
+    on_schema_change='append_new_columns',
     pre_hook="{{ spendkoll_delete_dq_scope() }}",
+    post_hook="{{ spendkoll_mark_model_built() }}",
 ) }}
 {%- set min_lines = var('spendkoll_dq_min_supplier_lines', 10) -%}
 {%- set category_share_max = var('spendkoll_dq_category_share_max', 0.10) -%}

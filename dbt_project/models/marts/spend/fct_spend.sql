@@ -11,9 +11,9 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
-    on_schema_change='fail',
+    on_schema_change='append_new_columns',
     pre_hook="{{ spendkoll_delete_build_scope() }}",
-    post_hook="{{ spendkoll_save_matched_state() }}",
+    post_hook=["{{ spendkoll_save_matched_state() }}", "{{ spendkoll_mark_model_built() }}"],
 ) }}
 
 with lines as (
