@@ -146,3 +146,14 @@
     select 1
     {%- endif -%}
 {%- endmacro %}
+
+{#- post-hook of fct_spend, in its transaction: the contract register and the
+    e-commerce invoices the lines were matched against, for the next build to
+    compare with. -#}
+{% macro spendkoll_save_matched_state() -%}
+    create or replace table {{ spendkoll_state('spendkoll_built_contracts') }} as
+    select * from {{ ref('int_contract_categories') }};
+    create or replace table {{ spendkoll_state('spendkoll_built_ecommerce_invoices') }} as
+    select distinct supplier_key, invoice_number from {{ ref('stg_raw__ecommerce_orders') }}
+    where supplier_key is not null and invoice_number is not null
+{%- endmacro %}
