@@ -88,7 +88,9 @@
 {#- pre-hook of the KPI marts: delete the periods (fiscal years) the build recomputes. -#}
 {% macro spendkoll_delete_changed_periods(col) -%}
     {%- if is_incremental() -%}
-    delete from {{ this }} where {{ col }} in (
+    delete from {{ this }}
+    where exists (select 1 from {{ ref('int_spend_build_scope') }} as s where s.build_all)
+       or {{ col }} in (
         select {{ col }} from {{ ref('int_spend_changes') }} where kind = 'period')
     {%- else -%}
     select 1
@@ -114,6 +116,31 @@
     create table if not exists {{ done }} (model varchar, build_started_at timestamp);
     delete from {{ state }};
     insert into {{ state }} select {{ spendkoll_build_fingerprint() }}, {{ spendkoll_built_at() }}
+{%- endmacro %}
+
+{#- pre-hook of int_spend_build_scope: an incremental mart whose columns are
+    not those its contract now declares (a table from an older spendkoll) is
+    dropped, so it is built whole instead of failing on the schema change. -#}
+{% macro spendkoll_drop_outdated_marts() -%}
+    {%- if execute -%}
+        {%- for name in spendkoll_incremental_models() -%}
+            {%- set node = graph.nodes['model.spendkoll.' ~ name] -%}
+            {%- set rel = adapter.get_relation(database=target.database, schema=node.schema,
+                                               identifier=node.alias) -%}
+            {%- if rel is not none -%}
+                {%- set have = adapter.get_columns_in_relation(rel) | map(attribute='name')
+                               | map('lower') | list -%}
+                {%- set want = node.columns.keys() | map('lower') | list -%}
+                {%- if have | sort != want | sort -%}
+                    {#- through the adapter, so dbt's relation cache forgets it too -#}
+                    {%- do log('spendkoll: ' ~ rel ~ ' has other columns than its contract; '
+                               ~ 'dropped, to be built whole', info=true) -%}
+                    {%- do adapter.drop_relation(rel) -%}
+                {%- endif -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+    select 1
 {%- endmacro %}
 
 {#- post-hook of each incremental model: built in the current build. -#}

@@ -104,11 +104,12 @@ lines as (
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
-    on_schema_change='append_new_columns',
+    on_schema_change='fail',
     pre_hook="{{ spendkoll_delete_changed_periods('" ~ partition_col ~ "') }}",
     post_hook="{{ spendkoll_mark_model_built() }}",
 ) }}
 -- depends_on: {{ ref('int_spend_changes') }}
+-- depends_on: {{ ref('int_spend_build_scope') }}
 with {{ spendkoll_kpi_lines(partition_col) }},
 
 aggregated as (

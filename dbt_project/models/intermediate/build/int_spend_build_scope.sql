@@ -18,7 +18,8 @@
 -- depends_on: {{ ref('category_tree') }}
 -- depends_on: {{ ref('org_units') }}
 -- depends_on: {{ ref('dq_rules') }}
-{{ config(post_hook="{{ spendkoll_mark_build_started() }}") }}
+{{ config(pre_hook="{{ spendkoll_drop_outdated_marts() }}",
+          post_hook="{{ spendkoll_mark_build_started() }}") }}
 {%- set fct = adapter.get_relation(database=target.database, schema='marts', identifier='fct_spend') -%}
 {%- set state = adapter.get_relation(database=target.database, schema='intermediate',
                                      identifier='spendkoll_build_state') -%}

@@ -12,7 +12,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
-    on_schema_change='append_new_columns',
+    on_schema_change='fail',
     pre_hook="{{ spendkoll_delete_dq_scope() }}",
     post_hook="{{ spendkoll_mark_model_built() }}",
 ) }}
