@@ -206,7 +206,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(f"Exceptions list: {quality / 'exceptions.csv'}, {quality / 'exceptions.xlsx'}")
         print(f"GX Data Docs: {gx_docs}")
         print(f"Published marts snapshot (read-only, for BI tools): {published_path(data)}")
-        print(f"Published Parquet files (one per mart): {parquet_path(data)}")
+        print("Published Parquet files (a file per mart; fct_spend and dq_invoice_exceptions "
+              f"a file per period): {parquet_path(data)}")
         if reports:
             print(f"Monthly reports ({len(reports)} files, one per org unit and index.html for "
                   f"the organisation): {reports[0].parent}")
