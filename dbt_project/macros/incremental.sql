@@ -13,7 +13,7 @@
 {% macro spendkoll_build_fingerprint() -%}
     {#- Bump when the SQL of a line, KPI or exception model changes meaning: the
         next build then rebuilds everything, as `dbt build --full-refresh` does. -#}
-    {%- set logic_version = 1 -%}
+    {%- set logic_version = 2 -%}
     md5(
         '{{ logic_version }}'
         || '|' || '{{ tojson(var("spendkoll_rule_set", "demo_region")) }}'
@@ -28,7 +28,7 @@
         || '|' || '{{ tojson(var(v, none)) }}'
         {%- endfor %}
         {%- for seed_name in ['account_mapping_rules', 'supplier_category_overrides', 'category_tree',
-                         'org_units', 'dq_rules'] %}
+                         'org_units', 'dq_rules', 'contract_vocabulary'] %}
         || '|' || coalesce((select string_agg(cast(t as varchar), '#' order by cast(t as varchar))
                             from {{ ref(seed_name) }} as t), '')
         {%- endfor %}

@@ -116,7 +116,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_publish(args: argparse.Namespace) -> int:
     from spendkoll.publish import publish
 
-    print(f"published: {publish(_data(args))}")
+    print(f"published: {publish(_data(args), force=args.force)}")
     return 0
 
 
@@ -231,6 +231,13 @@ def cmd_airflow_standalone(args: argparse.Namespace) -> int:
     os.execve(airflow_bin, [airflow_bin, "standalone"], env)
 
 
+def _iso_date(text: str) -> str:
+    try:
+        return date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date YYYY-MM-DD") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="spendkoll", description=__doc__)
     p.add_argument("--data-dir", help="runtime data directory (default $SPENDKOLL_DATA_DIR "
@@ -255,7 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("transform", help="build the marts and KPIs (dbt build) on the warehouse")
     t.add_argument("--rule-set", help="account rule set: demo_region or kommun_bas "
                    "(default $SPENDKOLL_RULE_SET or demo_region)")
-    t.add_argument("--as-of", help="as-of date of kpi_contract_expiry, YYYY-MM-DD "
+    t.add_argument("--as-of", type=_iso_date, help="as-of date of kpi_contract_expiry, YYYY-MM-DD "
                    "(default: the last posting date)")
     t.add_argument("--full-refresh", action="store_true",
                    help="rebuild every line and mart instead of what changed since the last build")
@@ -278,7 +285,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="rows per validated chunk (bounds memory)")
     v.set_defaults(func=cmd_validate)
 
-    pb = sub.add_parser("publish", help="publish the marts as a read-only DuckDB snapshot")
+    pb = sub.add_parser("publish", help="publish the marts as a read-only DuckDB snapshot "
+                        "(refused after a failed or unfinished build or validation)")
+    pb.add_argument("--force", action="store_true",
+                    help="publish even though the last build or validation failed")
     pb.set_defaults(func=cmd_publish)
 
     q = sub.add_parser("dq-report", help="write the controller's data-quality report")

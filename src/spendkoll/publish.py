@@ -21,7 +21,13 @@ and only the changed periods are deleted and re-inserted; their Parquet files
 are rewritten and every other file is hard-linked from the previous version.
 
 A reader sees the old state or the new one, never half of one. A failed run
-publishes nothing, so the last good snapshot stays.
+publishes nothing, so the last good snapshot stays: :func:`publish` refuses
+(:class:`PublishRefused`, naming the failed step) when the last dbt invocation
+on the warehouse failed or never finished (``ops.dbt_invocation``, written by
+dbt's on-run hooks whoever ran dbt), or when the newest raw or marts
+validation since the last publication has blocking failures. That is the
+transform DAG's rule, kept by the command line too; ``force=True``
+(``spendkoll publish --force``) overrides it.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from pathlib import Path
 
 import duckdb
 
+from spendkoll.errors import SpendkollError
 from spendkoll.paths import DataDir
 from spendkoll.warehouse import writer
 
@@ -52,15 +59,84 @@ def parquet_path(data: DataDir) -> Path:
     return data.root / "published" / "parquet"
 
 
-def publish(data: DataDir) -> Path:
-    """Publish the snapshot and the Parquet files; returns the snapshot's path."""
+class PublishRefused(SpendkollError):
+    """The marts in the warehouse come from a failed or unfinished step."""
+
+
+def publish(data: DataDir, force: bool = False) -> Path:
+    """Publish the snapshot and the Parquet files; returns the snapshot's path.
+    Refuses (PublishRefused) after a failed or unfinished step unless ``force``."""
     target = published_path(data)
     previous = target if target.exists() else None
     with writer(data.warehouse) as con:
+        blockers = publish_blockers(con, previous)
+        if blockers and not force:
+            raise PublishRefused(
+                "not published; the last published marts stay. "
+                + " ".join(f"{b}." for b in blockers)
+                + " Fix it and run the step again (or publish anyway with "
+                "`spendkoll publish --force`).")
         changed = changed_periods(con, previous)
         snapshot = _publish_snapshot(con, target, previous, changed)
     _publish_parquet(data, snapshot, changed)
     return snapshot
+
+
+def _table_exists(con: duckdb.DuckDBPyConnection, catalog: str, schema: str,
+                  table: str) -> bool:
+    return bool(con.execute(
+        "select count(*) from information_schema.tables where table_catalog = ? and "
+        "table_schema = ? and table_name = ?", [catalog, schema, table]).fetchone()[0])  # type: ignore[index]
+
+
+def publish_blockers(con: duckdb.DuckDBPyConnection, previous: Path | None) -> list[str]:
+    """Why the marts in the warehouse may not be published ([] when they may):
+    the last dbt invocation failed or did not finish; the newest validation of
+    the raw data or of the marts since the last publication has blocking
+    failures."""
+    here = con.execute("select current_database()").fetchone()[0]  # type: ignore[index]
+    out: list[str] = []
+    if _table_exists(con, here, "ops", "dbt_invocation"):
+        last = con.execute(
+            "select command, started_at, status, failures from ops.dbt_invocation "
+            "order by started_at desc, finished_at desc nulls first limit 1").fetchone()
+        if last is not None:
+            command, started, status, failures = last
+            when = f"{started:%Y-%m-%d %H:%M:%S}"
+            if status == "running":
+                out.append(f"step `dbt {command}` (started {when}) did not finish: it was "
+                           "stopped, or it is still running")
+            elif status != "success":
+                out.append(f"step `dbt {command}` (started {when}) failed: {failures}")
+    if _table_exists(con, here, "quality", "validation_result"):
+        published_at = None
+        if previous is not None:
+            con.execute(f"attach '{previous}' as prev_pub (read_only)")
+            try:
+                if _table_exists(con, "prev_pub", "main", "published"):
+                    row = con.execute("select max(published_at) from prev_pub.main.published"
+                                      ).fetchone()
+                    published_at = row[0] if row else None
+            finally:
+                con.execute("detach prev_pub")
+        for stage in ("raw", "marts"):
+            row = con.execute(
+                "select run_id, max(validated_at) from quality.validation_result "
+                "where stage = ? group by run_id order by 2 desc limit 1", [stage]).fetchone()
+            if row is None or (published_at is not None and row[1] <= published_at):
+                continue
+            failed = con.execute(
+                "select suite, expectation, coalesce(column_name, ''), target "
+                "from quality.validation_result where run_id = ? and stage = ? "
+                "and severity = 'blocking' and not success order by suite, expectation",
+                [row[0], stage]).fetchall()
+            if failed:
+                shown = "; ".join(f"{suite} {exp}({col}) on {target}"
+                                  for suite, exp, col, target in failed[:5])
+                more = f" and {len(failed) - 5} more" if len(failed) > 5 else ""
+                out.append(f"step `validate {stage}` ({row[1]:%Y-%m-%d %H:%M:%S}) has "
+                           f"{len(failed)} blocking failure(s): {shown}{more}")
+    return out
 
 
 def _columns(con: duckdb.DuckDBPyConnection, catalog: str, schema: str,

@@ -46,8 +46,11 @@ create table if not exists raw.load_batch (
     message           varchar,
     replaced_by       bigint,
     started_at        timestamp not null,
-    finished_at       timestamp
+    finished_at       timestamp,
+    column_map        varchar            -- JSON: spendkoll field -> the file's column
 );
+-- warehouses created before column_map existed
+alter table raw.load_batch add column if not exists column_map varchar;
 
 create table if not exists raw.ledger_line (
     batch_id              bigint not null,

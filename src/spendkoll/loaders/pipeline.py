@@ -22,6 +22,7 @@ it is moved to ``rejected/<source>/`` with a ``.reason.txt`` beside it.
 from __future__ import annotations
 
 import calendar
+import json
 import re
 import shutil
 from collections.abc import Callable
@@ -448,11 +449,13 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, cfg: SourceConfig, rea
         quarantined = rows_bad
         con.execute(
             "insert into raw.load_batch values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-            "?, 'loaded', ?, null, ?, ?)",
+            "?, 'loaded', ?, null, ?, ?, ?)",
             [batch_id, cfg.name, cfg.kind, file_name, str(archived), digest, cfg.format,
              prep.encoding, prep.delimiter, info["decimal"], rows_in, loaded, quarantined,
              prep.rows_skipped, flagged, amount_col, keys, "; ".join(prep.notes) or None,
-             started, datetime.now(UTC).replace(tzinfo=None)],
+             started, datetime.now(UTC).replace(tzinfo=None),
+             json.dumps({f: rule.column for f, rule in prep.columns.items()},
+                        ensure_ascii=False)],
         )
         con.execute("commit")
     except BaseException:

@@ -45,7 +45,7 @@ LABELS: dict[str, dict[str, str]] = {
         "expiring": "Avtal som löper ut inom 12 månader",
         "dq": "Avvikande fakturarader (månaden)",
         "supplier": "Leverantör", "category": "Kategori", "amount": "Belopp, kr",
-        "unit_part": "Enhetens del, kr", "year_total": "Utan avtal i året, kr",
+        "unit_part": "Enhetens del, kr", "year_total": "Utan avtal i år t.o.m. månaden, kr",
         "threshold_col": "Gräns, kr", "contract": "Avtal", "ends": "Slutar",
         "extend": "Kan förlängas", "spend12": "Enhetens spend 12 mån, kr",
         "rule": "Regel", "lines": "Rader", "none": "Inga.", "yes": "ja", "no": "nej",
@@ -71,7 +71,7 @@ LABELS: dict[str, dict[str, str]] = {
         "expiring": "Contracts expiring within 12 months",
         "dq": "Invoice exceptions (the month)",
         "supplier": "Supplier", "category": "Category", "amount": "Amount, SEK",
-        "unit_part": "The unit's part, SEK", "year_total": "Uncontracted in the year, SEK",
+        "unit_part": "The unit's part, SEK", "year_total": "Uncontracted, year to date, SEK",
         "threshold_col": "Threshold, SEK", "contract": "Contract", "ends": "Ends",
         "extend": "Can be extended", "spend12": "The unit's spend 12 months, SEK",
         "rule": "Rule", "lines": "Lines", "none": "None.", "yes": "yes", "no": "no",
@@ -228,6 +228,45 @@ def month_figures(con: duckdb.DuckDBPyConnection, unit_id: str, period: str) -> 
     return dict(zip(names, row, strict=True)) if row else {}
 
 
+def uncontracted_above_threshold_ytd(con: duckdb.DuckDBPyConnection, unit_id: str,
+                                     period: str, limit: int = 10) -> list[tuple[Any, ...]]:
+    """Suppliers without contract above the direct procurement threshold, year to
+    date: per supplier and leaf category, the organisation's addressable spend not
+    covered by a contract in the category from the start of the fiscal year to the
+    end of the report month, against the lowest threshold in force on those
+    posting dates (kpi_uncontracted_above_threshold's rule, cut at the month).
+    Rows: supplier name, category, the unit's part, the year-to-date total and the
+    threshold; for a unit, only suppliers the unit bought from uncontracted."""
+    uwhere, uargs = _unit_filter(unit_id, "f.org_unit_id")
+    return con.execute(f"""
+        with ytd as (
+            select f.supplier_key, f.category_id, f.org_unit_id, f.amount, t.threshold_sek
+            from marts.fct_spend f
+            left join reference.direct_procurement_thresholds t
+              on f.posting_date between t.valid_from and t.valid_to
+            where f.fiscal_year = ? and f.period <= ? and f.spend_class = 'addressable'
+              and not f.contract_covers_category and f.supplier_key is not null
+        ),
+        per_supplier as (
+            select supplier_key, category_id, sum(amount) as ytd_spend,
+                   min(threshold_sek) as threshold_sek
+            from ytd group by supplier_key, category_id
+        ),
+        unit_part as (
+            select supplier_key, category_id, sum(amount) as unit_spend
+            from ytd f where {uwhere} group by supplier_key, category_id
+        )
+        select coalesce(s.supplier_name, '?'), c.category_level3, u.unit_spend, p.ytd_spend,
+               p.threshold_sek
+        from per_supplier p
+        join unit_part u using (supplier_key, category_id)
+        left join marts.dim_supplier s on s.supplier_key = p.supplier_key
+        left join marts.dim_category c on c.category_id = p.category_id
+        where p.ytd_spend > p.threshold_sek
+        order by u.unit_spend desc, p.ytd_spend desc, p.supplier_key, p.category_id
+        limit {int(limit)}""", [int(period[:4]), period, *uargs]).fetchall()
+
+
 def render_unit(con: duckdb.DuckDBPyConnection, unit_id: str, unit_name: str, period: str,
                 lang: str, target: float) -> str:
     t, f = LABELS[lang], Formatter(lang)
@@ -255,20 +294,8 @@ def render_unit(con: duckdb.DuckDBPyConnection, unit_id: str, unit_name: str, pe
           and not contract_covers_category and supplier_key is not null
         group by supplier_key, supplier_name, category_level1
         having sum(amount) > 0 order by 3 desc limit 10""", [*args, period]).fetchall()
-    year = int(period[:4])
     uwhere, uargs = _unit_filter(unit_id, "f.org_unit_id")
-    threshold = con.execute(f"""
-        select k.supplier_name, k.category_level3, sum(f.amount), k.uncontracted_spend,
-               k.threshold_sek
-        from marts.kpi_uncontracted_above_threshold k
-        join marts.fct_spend f
-          on f.supplier_key = k.supplier_key and f.category_id = k.category_id
-         and f.fiscal_year = k.fiscal_year and f.spend_class = 'addressable'
-         and not f.contract_covers_category and f.period <= ?
-        where k.fiscal_year = ? and k.is_above_threshold and {uwhere}
-        group by k.supplier_key, k.supplier_name, k.category_level3, k.uncontracted_spend,
-                 k.threshold_sek
-        order by 3 desc limit 10""", [period, year, *uargs]).fetchall()
+    threshold = uncontracted_above_threshold_ytd(con, unit_id, period)
     month_end = _month_end(period)
     expiring = con.execute(f"""
         select c.contract_id, max(c.title), max(c.end_date), max(c.latest_end_date),

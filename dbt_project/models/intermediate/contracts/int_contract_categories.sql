@@ -1,44 +1,35 @@
-{%- set units = var("spendkoll_procurement_units", ["upphandlingsenheten"]) -%}
+{#- Each contract row with the level-3 categories it covers (one row per
+    category; a contract whose category is missing or not recognised has one
+    row with category_id null) and its procured-by class. The vocabulary is
+    resolved in int_contract_vocabulary. -#}
 with contracts as (
     select * from {{ ref('stg_raw__contracts') }}
+),
+
+vocabulary as (
+    select * from {{ ref('int_contract_vocabulary') }}
 ),
 
 categories as (
     select * from {{ ref('category_tree') }}
 ),
 
-classified as (
-    select
-        contract_id,
-        supplier_key,
-        start_date,
-        end_date,
-        latest_end_date,
-        registered_date,
-        contract_category,
-        case
-            when procured_by is null then null
-            when lower(trim(procured_by)) in (
-                {%- for u in units %}'{{ u | lower }}'{{ ", " if not loop.last }}{% endfor -%}
-            ) then 'procurement_unit'
-            else 'business'
-        end as procured_by_class
-    from contracts
-),
-
 final as (
     select
-        classified.contract_id,
-        classified.supplier_key,
-        classified.start_date,
-        classified.end_date,
-        classified.latest_end_date,
-        classified.registered_date,
-        classified.procured_by_class,
+        contracts.contract_id,
+        contracts.supplier_key,
+        contracts.start_date,
+        contracts.end_date,
+        contracts.latest_end_date,
+        contracts.registered_date,
+        vocabulary.procured_by_class,
         categories.category_id
-    from classified
+    from contracts
+    inner join vocabulary
+        on vocabulary.batch_id = contracts.batch_id
+        and vocabulary.source_line = contracts.source_line
     left join categories
-        on lower(trim(classified.contract_category)) in (
+        on vocabulary.category_node in (
             lower(categories.category_id),
             lower(categories.level1),
             lower(categories.level2),

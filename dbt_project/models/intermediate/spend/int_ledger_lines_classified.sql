@@ -2,11 +2,12 @@
     Spend class and category of every ledger line, by an explicit priority:
       1. a supplier override (seed supplier_category_overrides) wins;
       2. a public-sector supplier (organisationsnummer starting with 2: state,
-         municipality, region) on an account that would be addressable, or on
-         no rule at all, is an internal purchase (spend class 'internal',
+         municipality, region) on an account a rule maps to addressable is an
+         internal purchase (spend class 'internal',
          category var spendkoll_internal_category, default IN-IK); investments,
          grants and other non-addressable accounts keep their class. Turned off
-         with var spendkoll_public_sector_is_internal: false;
+         with var spendkoll_public_sector_is_internal: false. An account no
+         rule matches stays unclassified whoever the supplier is (DQ01 fires);
       3. else the account rule with the longest matching prefix in the active
          rule set (var spendkoll_rule_set: demo_region or kommun_bas);
       4. else spend class 'unclassified', category OK-OK (reported, never dropped).
@@ -60,7 +61,7 @@ best_account_rule as (
 {%- set is_public_internal -%}
     {%- if public_internal -%}
     lines.supplier_legal_form = 'public'
-    and coalesce(best_account_rule.spend_class, 'addressable') = 'addressable'
+    and best_account_rule.spend_class = 'addressable'
     {%- else -%}
     1 = 0
     {%- endif -%}

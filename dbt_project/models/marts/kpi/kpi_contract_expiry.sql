@@ -6,14 +6,14 @@ with spend as (
     select * from {{ ref('fct_spend') }}
 ),
 
+-- exactly one row: the as-of date (a constant, or the aggregate of the ledger)
 as_of as (
-    select
-        {%- if as_of %}
-        cast('{{ as_of }}' as date) as as_of_date
-        {%- else %}
-        coalesce(max(posting_date), current_date) as as_of_date
-        {%- endif %}
+    {%- if as_of %}
+    select cast('{{ as_of }}' as date) as as_of_date
+    {%- else %}
+    select coalesce(max(posting_date), current_date) as as_of_date
     from spend
+    {%- endif %}
 ),
 
 windows as (

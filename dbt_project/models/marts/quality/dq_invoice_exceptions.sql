@@ -261,12 +261,24 @@ dq05 as (
 
 dq06 as (
     select lines.ledger_line_id, 'DQ06' as rule_id,
+        -- a rule set without an account for internal purchases (kommun_bas) gets
+        -- no account to move the line to: say what spendkoll did instead
         'Offentlig leverantör (' || lines.supplier_key || ') på konto ' || lines.account
-            || ' för externa köp; interna köp redovisas på konto '
-            || coalesce(internal_rule.account, '(internt konto)') || '.' as explanation_sv,
+            || ' för externa köp; ' || case
+                when internal_rule.account is not null
+                    then 'interna köp redovisas på konto ' || internal_rule.account || '.'
+                else 'raden räknas som interna köp, inte som påverkbar spend. '
+                    || 'Kontoplanen har inget konto för interna köp: kontrollera om köpet '
+                    || 'ska bokas som köp från offentlig huvudman.'
+            end as explanation_sv,
         'Public-sector supplier (' || lines.supplier_key || ') on external-purchase account '
-            || lines.account || '; internal purchases go to account '
-            || coalesce(internal_rule.account, '(internal account)') || '.' as explanation_en,
+            || lines.account || '; ' || case
+                when internal_rule.account is not null
+                    then 'internal purchases go to account ' || internal_rule.account || '.'
+                else 'the line counts as an internal purchase, not as addressable spend. '
+                    || 'The chart of accounts has no account for internal purchases: check '
+                    || 'whether it should be booked as a purchase from a public body.'
+            end as explanation_en,
         internal_rule.account as suggested_account,
         '{{ var("spendkoll_internal_category", "IN-IK") }}' as suggested_category_id
     from lines

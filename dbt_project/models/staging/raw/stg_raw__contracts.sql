@@ -4,6 +4,8 @@ with source as (
 
 renamed as (
     select
+        batch_id,
+        source_line,
         contract_id,
         supplier_key,
         supplier_id_status,

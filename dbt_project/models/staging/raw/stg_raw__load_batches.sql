@@ -16,7 +16,8 @@ renamed as (
         amount_loaded,
         status,
         started_at,
-        finished_at
+        finished_at,
+        column_map
     from source
 )
 
