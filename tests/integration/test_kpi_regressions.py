@@ -187,6 +187,24 @@ def test_unknown_contract_vocabulary_is_reported_per_row(vocabulary: DataDir) ->
     assert "Verksamheten" in accepted["procured_by"]
 
 
+def test_controller_sees_unknown_contract_values(vocabulary: DataDir) -> None:
+    import csv
+
+    from spendkoll.quality.report import build_report, quality_summary
+
+    report = build_report(vocabulary)
+    with (report.folder / "contract_exceptions.csv").open(encoding="utf-8-sig") as f:
+        listed = [(r["file_name"], r["line"], r["column_name"], r["value"])
+                  for r in csv.DictReader(f, delimiter=";")]
+    assert listed == [("contracts.csv", "3", "Kategori", "Kontorsgrejer"),
+                      ("contracts.csv", "3", "procured_by", "Inköpsgruppen Norr")]
+    page = report.index.read_text(encoding="utf-8")
+    section = page[page.index('id="contracts"'):page.index("<h2>Validering")]
+    assert "Kontorsgrejer" in section and "Inköpsgruppen Norr" in section
+    assert "2 värden i avtalskatalogen känns inte igen" in section
+    assert "not recognised (marts.dq_contract_exceptions): 2" in quality_summary(vocabulary)
+
+
 def test_mapped_vocabulary_counts_and_unknown_covers_nothing(vocabulary: DataDir) -> None:
     # Hand-worked (fixture README): addressable 16,000; loyalty 16,000 (100 %);
     # category-contracted 12,000 (75 %, "Konsulter" mapped to KO-KO); procurement

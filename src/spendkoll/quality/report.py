@@ -11,6 +11,10 @@ Written after each transform to ``<data>/reports/quality/``:
 * ``index.html``: one self-contained page (no request leaves the machine):
   the latest validation results, totals per rule and per org unit, the trend
   from run to run, and the exceptions, filterable by org unit, rule and amount;
+* ``contract_exceptions.csv`` and a section of ``index.html``: the contract
+  register's values spendkoll does not recognise (``marts.dq_contract_exceptions``:
+  file, line, column, value and the accepted values), for the controller to fix
+  in the register or to map in seed ``contract_vocabulary``;
 * the run's totals are appended to ``quality.exception_run`` for the trend.
 """
 
@@ -46,6 +50,11 @@ from reference.dq_rules r
 left join marts.dq_invoice_exceptions e on e.rule_id = r.rule_id
 group by r.rule_id, r.rule_name, r.severity order by r.rule_id
 """
+
+CONTRACT_EXCEPTION_COLUMNS = [
+    "file_name", "line", "column_name", "value", "contract_id", "field_name",
+    "explanation_sv", "explanation_en", "accepted_values",
+]
 
 RUN_DDL = """
 create schema if not exists quality;
@@ -108,21 +117,38 @@ def build_report(data: DataDir, validation_summaries: list[str] | None = None,
         top = con.execute(f"""
             select {cols} from marts.dq_invoice_exceptions
             order by abs(amount) desc, exception_id limit {HTML_MAX_ROWS}""").fetchall()
+        contract_rows = _contract_exceptions(con, folder / "contract_exceptions.csv")
     index = folder / "index.html"
     _write_html(index, run_at, total, by_rule, by_unit, trend, validation, top,
-                validation_summaries or [], docs_index)
+                validation_summaries or [], docs_index, contract_rows)
     return QualityReport(folder, index, csv_path, xlsx_path, total,
                          [(r[0], r[1], r[2], int(r[3]), Decimal(r[4])) for r in by_rule])
 
 
-def _write_csv(con: Any, cols: str, path: Path) -> None:
+def _contract_exceptions(con: Any, path: Path) -> list[Any]:
+    """The contract register's unrecognised values, written as CSV beside the
+    invoice exceptions; returns the rows (few: one per register row and column)."""
+    exists = con.execute("select count(*) from information_schema.tables where "
+                         "table_schema = 'marts' and table_name = 'dq_contract_exceptions'"
+                         ).fetchone() == (1,)
+    if not exists:
+        path.unlink(missing_ok=True)
+        return []
+    cols = ", ".join(CONTRACT_EXCEPTION_COLUMNS)
+    _write_csv(con, cols, path, "marts.dq_contract_exceptions", "file_name, line, field_name")
+    return list(con.execute(f"select {cols} from marts.dq_contract_exceptions "
+                            "order by file_name, line, field_name").fetchall())
+
+
+def _write_csv(con: Any, cols: str, path: Path,
+               table: str = "marts.dq_invoice_exceptions",
+               order: str = "rule_id, posting_date, exception_id") -> None:
     """All exceptions as CSV (semicolons, UTF-8 with a BOM so Excel reads it),
     written by DuckDB: a Python row loop took most of the report's time at
     10 million lines."""
     tmp = path.with_suffix(".csv.tmp")
     body = path.with_suffix(".csv.body")
-    con.execute(f"copy (select {cols} from marts.dq_invoice_exceptions "
-                "order by rule_id, posting_date, exception_id) "
+    con.execute(f"copy (select {cols} from {table} order by {order}) "
                 f"to '{body}' (format csv, delimiter ';', header true)")
     with tmp.open("wb") as f, body.open("rb") as src:
         f.write(b"\xef\xbb\xbf")
@@ -223,8 +249,25 @@ render();
 
 def _write_html(path: Path, run_at: datetime, total: int, by_rule: list[Any],
                 by_unit: list[Any], trend: list[Any], validation: list[Any], top: list[Any],
-                summaries: list[str], docs_index: Path | None) -> None:
+                summaries: list[str], docs_index: Path | None,
+                contract_rows: list[Any] | None = None) -> None:
     failed = [v for v in validation if not v[6]]
+    contract_rows = contract_rows or []
+    crows = "".join(
+        f"<tr><td>{html.escape(str(c[0]))}</td><td class=\"num\">{c[1]}</td>"
+        f"<td>{html.escape(str(c[2]))}</td><td>{html.escape(str(c[3]))}</td>"
+        f"<td>{html.escape(str(c[4]))}</td><td>{html.escape(str(c[6]))}"
+        f"<details><summary>godkända värden</summary>{html.escape(str(c[8]))}</details></td>"
+        "</tr>" for c in contract_rows[:1000])
+    contracts = (
+        f"<p>{len(contract_rows):,} värden i avtalskatalogen känns inte igen: avtalet räknas "
+        "för leverantörstrohet men täcker ingen kategori, eller räknas inte som "
+        "upphandlingsenhetens. Rätta avtalskatalogen eller lägg till ordet i seed "
+        "<code>contract_vocabulary</code>. Hela listan: "
+        '<a href="contract_exceptions.csv">contract_exceptions.csv</a>.</p>'
+        "<table><tr><th>fil</th><th>rad</th><th>kolumn</th><th>värde</th><th>avtal</th>"
+        f"<th>förklaring</th></tr>{crows}</table>"
+        if contract_rows else "<p>Alla värden i avtalskatalogen känns igen.</p>")
     vrows = "".join(
         f'<tr><td class="{"ok" if v[6] else "fail"}">{"OK" if v[6] else "FEL"}</td>'
         f"<td>{html.escape(str(v[5]))}</td><td>{html.escape(str(v[0]))}</td>"
@@ -250,6 +293,8 @@ def _write_html(path: Path, run_at: datetime, total: int, by_rule: list[Any],
 <a href="exceptions.csv">exceptions.csv</a>; de som ska tillbaka till redovisningen
 (allvarlighet blocking och warning): <a href="exceptions.xlsx">exceptions.xlsx</a>
 (filter på varje kolumn).</p>{docs}
+<h2 id="contracts">Avtalskatalogen: värden som inte känns igen</h2>
+{contracts}
 <h2>Validering (senaste körningen per steg)</h2>
 <p>{len(failed)} av {len(validation)} förväntningar uppfylls inte.
 Blockerande fel stoppar publiceringen; varningar rapporteras.</p>
@@ -297,13 +342,18 @@ def quality_summary(data: DataDir) -> str:
 
     con = reader(data.warehouse)
     try:
+        validated = con.execute(
+            "select count(*) from information_schema.tables where table_schema = 'quality' "
+            "and table_name = 'validation_result'").fetchone() == (1,)
         checks = con.execute("""
             select stage, count(*), count(*) filter (where not success),
                    count(*) filter (where not success and severity = 'blocking')
             from quality.validation_result
             where run_id in (select max(run_id) from quality.validation_result group by stage)
-            group by stage order by stage desc""").fetchall()
+            group by stage order by stage desc""").fetchall() if validated else []
         rules = con.execute(BY_RULE_SQL).fetchall()
+        contract_values = con.execute(
+            "select count(*) from marts.dq_contract_exceptions").fetchone()[0]  # type: ignore[index]
     finally:
         con.close()
     lines = ["Data quality:"]
@@ -313,4 +363,6 @@ def quality_summary(data: DataDir) -> str:
     lines.append(f"  {'invoice rule':<44}{'severity':<10}{'lines':>8}{'amount SEK':>18}")
     for rule_id, name, severity, count, amount in rules:
         lines.append(f"  {rule_id + ' ' + name:<44}{severity:<10}{count:>8,}{amount:>18,.2f}")
+    lines.append(f"  contract register values not recognised (marts.dq_contract_exceptions): "
+                 f"{contract_values:,}")
     return "\n".join(lines)
