@@ -233,23 +233,27 @@ def uncontracted_above_threshold_ytd(con: duckdb.DuckDBPyConnection, unit_id: st
     """Suppliers without contract above the direct procurement threshold, year to
     date: per supplier and leaf category, the organisation's addressable spend not
     covered by a contract in the category from the start of the fiscal year to the
-    end of the report month, against the lowest threshold in force on those
-    posting dates (kpi_uncontracted_above_threshold's rule, cut at the month).
+    end of the report month, against the fiscal year's threshold (the lower one in
+    a year it changed: kpi_uncontracted_above_threshold's rule, cut at the month).
     Rows: supplier name, category, the unit's part, the year-to-date total and the
     threshold; for a unit, only suppliers the unit bought from uncontracted."""
     uwhere, uargs = _unit_filter(unit_id, "f.org_unit_id")
+    year = int(period[:4])
     return con.execute(f"""
-        with ytd as (
-            select f.supplier_key, f.category_id, f.org_unit_id, f.amount, t.threshold_sek
+        with year_threshold as (
+            select min(threshold_sek) as threshold_sek
+            from reference.direct_procurement_thresholds
+            where valid_from <= make_date(?, 12, 31) and valid_to >= make_date(?, 1, 1)
+        ),
+        ytd as (
+            select f.supplier_key, f.category_id, f.org_unit_id, f.amount
             from marts.fct_spend f
-            left join reference.direct_procurement_thresholds t
-              on f.posting_date between t.valid_from and t.valid_to
             where f.fiscal_year = ? and f.period <= ? and f.spend_class = 'addressable'
               and not f.contract_covers_category and f.supplier_key is not null
         ),
         per_supplier as (
             select supplier_key, category_id, sum(amount) as ytd_spend,
-                   min(threshold_sek) as threshold_sek
+                   (select threshold_sek from year_threshold) as threshold_sek
             from ytd group by supplier_key, category_id
         ),
         unit_part as (
@@ -264,7 +268,7 @@ def uncontracted_above_threshold_ytd(con: duckdb.DuckDBPyConnection, unit_id: st
         left join marts.dim_category c on c.category_id = p.category_id
         where p.ytd_spend > p.threshold_sek
         order by u.unit_spend desc, p.ytd_spend desc, p.supplier_key, p.category_id
-        limit {int(limit)}""", [int(period[:4]), period, *uargs]).fetchall()
+        limit {int(limit)}""", [year, year, year, period, *uargs]).fetchall()
 
 
 def render_unit(con: duckdb.DuckDBPyConnection, unit_id: str, unit_name: str, period: str,

@@ -1,6 +1,8 @@
 {#- Per fiscal year, supplier and category (leaf): addressable spend without a
-    contract covering the category, beside the direct procurement threshold in
-    force on those dates. A risk flag, not proof: see _kpi__docs.md. -#}
+    contract covering the category, beside the direct procurement threshold of
+    the fiscal year: in a year where it changed (2014, 2022) the lower of the
+    two, whatever the lines' dates, and threshold_changed_in_year is true.
+    A risk flag, not proof: see _kpi__docs.md. -#}
 with spend as (
     select * from {{ ref('fct_spend') }}
     where spend_class = 'addressable'
@@ -15,6 +17,19 @@ suppliers as (
     select * from {{ ref('dim_supplier') }}
 ),
 
+-- the thresholds in force on some day of each fiscal year
+year_thresholds as (
+    select
+        years.fiscal_year,
+        min(thresholds.threshold_sek) as threshold_sek,
+        max(thresholds.threshold_sek) as highest_threshold_sek
+    from (select distinct fiscal_year from spend) as years
+    inner join thresholds
+        on thresholds.valid_from <= make_date(years.fiscal_year, 12, 31)
+        and thresholds.valid_to >= make_date(years.fiscal_year, 1, 1)
+    group by years.fiscal_year
+),
+
 uncontracted as (
     select
         spend.fiscal_year,
@@ -25,12 +40,8 @@ uncontracted as (
         spend.category_level3,
         spend.posting_date,
         spend.invoice_number,
-        spend.amount,
-        thresholds.threshold_sek
+        spend.amount
     from spend
-    left join thresholds
-        on spend.posting_date >= thresholds.valid_from
-        and spend.posting_date <= thresholds.valid_to
     where not spend.contract_covers_category
 ),
 
@@ -56,9 +67,7 @@ grouped as (
         count(*) as uncontracted_lines,
         count(distinct invoice_number) as uncontracted_invoices,
         min(posting_date) as first_posting_date,
-        max(posting_date) as last_posting_date,
-        min(threshold_sek) as threshold_sek,
-        max(threshold_sek) as highest_threshold_sek
+        max(posting_date) as last_posting_date
     from uncontracted
     group by fiscal_year, supplier_key, category_id, category_level1, category_level2,
         category_level3
@@ -81,15 +90,18 @@ final as (
         grouped.uncontracted_invoices,
         grouped.first_posting_date,
         grouped.last_posting_date,
-        {{ money('grouped.threshold_sek') }} as threshold_sek,
-        coalesce(grouped.highest_threshold_sek <> grouped.threshold_sek, false)
+        {{ money('year_thresholds.threshold_sek') }} as threshold_sek,
+        coalesce(year_thresholds.highest_threshold_sek <> year_thresholds.threshold_sek, false)
             as threshold_changed_in_year,
-        coalesce(grouped.uncontracted_spend > grouped.threshold_sek, false) as is_above_threshold
+        coalesce(grouped.uncontracted_spend > year_thresholds.threshold_sek, false)
+            as is_above_threshold
     from grouped
     inner join addressable
         on addressable.fiscal_year = grouped.fiscal_year
         and addressable.supplier_key = grouped.supplier_key
         and addressable.category_id = grouped.category_id
+    left join year_thresholds
+        on year_thresholds.fiscal_year = grouped.fiscal_year
     left join suppliers
         on suppliers.supplier_key = grouped.supplier_key
 )

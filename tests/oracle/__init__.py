@@ -1,0 +1,1 @@
+"""An independent reference implementation of the KPI definitions (see kpi_reference)."""
