@@ -28,7 +28,7 @@ from spendkoll.cli import main
 from spendkoll.paths import DataDir
 from spendkoll.transform.dbt import run_dbt
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("kpi_regressions")]
 
 TOLERANT = {"spendkoll_contract_unmatched_max_share": 1}
 
