@@ -52,7 +52,8 @@ def render(text: str) -> str:
                              re.S)
         if not pattern.search(text):
             raise ValueError(f"README has no block <!-- generated:{name} -->")
-        text = pattern.sub(lambda m, make=make: m.group(1) + make() + "\n" + m.group(2), text)
+        body = make()
+        text = pattern.sub(lambda m: m.group(1) + body + "\n" + m.group(2), text)
     return text
 
 
