@@ -45,6 +45,12 @@ BLOCKS: dict[str, Callable[[], str]] = {
 }
 
 
+def _replacement(body: str) -> Callable[[re.Match[str]], str]:
+    def replace(m: re.Match[str]) -> str:
+        return m.group(1) + body + "\n" + m.group(2)
+    return replace
+
+
 def render(text: str) -> str:
     """``text`` with every generated block replaced by its current content."""
     for name, make in BLOCKS.items():
@@ -52,8 +58,7 @@ def render(text: str) -> str:
                              re.S)
         if not pattern.search(text):
             raise ValueError(f"README has no block <!-- generated:{name} -->")
-        body = make()
-        text = pattern.sub(lambda m: m.group(1) + body + "\n" + m.group(2), text)
+        text = pattern.sub(_replacement(make()), text)
     return text
 
 
