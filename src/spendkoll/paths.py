@@ -18,6 +18,9 @@ def project_root() -> Path:
     return Path(os.environ.get("SPENDKOLL_HOME", PROJECT_ROOT))
 
 
+PRIVATE_DIRS = ("raw", "rejected", "work")
+
+
 @dataclass(frozen=True)
 class DataDir:
     root: Path
@@ -78,4 +81,8 @@ class DataDir:
     def ensure(self) -> DataDir:
         for p in (self.landing, self.archive, self.rejected, self.work, self.warehouse_dir):
             p.mkdir(parents=True, exist_ok=True)
+        # The archive, the rejected files and the work files hold delivered files
+        # as they came, personnummer included: readable by the owner only.
+        for name in PRIVATE_DIRS:
+            (self.root / name).chmod(0o700)
         return self

@@ -1,18 +1,23 @@
 """Publishing the marts for readers: a read-only DuckDB snapshot and Parquet files,
-each swapped in atomically.
+switched together by one atomic rename.
 
 BI tools and reports never open the live warehouse (DuckDB allows one writer
-or many readers, never both). After a run whose blocking checks passed:
+or many readers, never both). After a run whose blocking checks passed, a new
+version is written into ``published/versions/.<stamp>.tmp/`` and renamed to
+``published/versions/<stamp>/``:
 
-* the ``marts`` and ``reference`` schemas are copied into a new DuckDB file
-  beside ``published/spendkoll_marts.duckdb``, which then replaces it with one
-  ``rename``;
-* every public mart is written as Parquet into a new directory
-  ``published/parquet.<timestamp>/``, and the symlink ``published/parquet`` is
-  switched to it with one ``rename``. The line marts (``fct_spend``,
+* ``spendkoll_marts.duckdb``: the ``marts`` and ``reference`` schemas;
+* ``parquet/``: every public mart as Parquet. The line marts (``fct_spend``,
   ``dq_invoice_exceptions``) are partitioned by fiscal year, Hive style, one
-  file per period: ``fct_spend/fiscal_year=2025/2025-03.parquet``. The
-  previous directory is kept for readers still on it; older ones are removed.
+  file per period: ``fct_spend/fiscal_year=2025/2025-03.parquet``.
+
+Then the symlink ``published/current`` is switched to the new version with one
+``rename``: the only step readers can see. Readers open
+``published/spendkoll_marts.duckdb`` and ``published/parquet``, fixed symlinks
+into ``current``, so the snapshot and the Parquet files always show the same
+version. The previous version is kept for readers still on it; older ones, and
+whatever a publish killed half-way left behind (``.tmp`` directories with their
+``.wal`` files, link files), are removed by the next publish.
 
 Publishing is incremental, like the dbt build: a period of a line mart whose
 rows (count and newest ``built_at``) are the same as in the previous snapshot
@@ -40,23 +45,32 @@ from pathlib import Path
 import duckdb
 
 from spendkoll.errors import SpendkollError
+from spendkoll.faults import fault_point
 from spendkoll.paths import DataDir
 from spendkoll.warehouse import writer
 
 PUBLISHED_SCHEMAS = ("marts", "reference")
 # Line marts: published per period, partitioned by fiscal year.
 LINE_MARTS = ("fct_spend", "dq_invoice_exceptions")
-KEEP_PARQUET_VERSIONS = 2
+SNAPSHOT = "spendkoll_marts.duckdb"
 
 Changed = dict[str, "set[str] | None"]  # line mart -> periods to copy again (None: all)
 
 
 def published_path(data: DataDir) -> Path:
-    return data.root / "published" / "spendkoll_marts.duckdb"
+    """The snapshot readers open (a symlink into the current version)."""
+    return data.root / "published" / SNAPSHOT
 
 
 def parquet_path(data: DataDir) -> Path:
+    """The Parquet folder readers open (a symlink into the current version)."""
     return data.root / "published" / "parquet"
+
+
+def current_version(data: DataDir) -> Path | None:
+    """The published version readers see, ``published/versions/<stamp>``."""
+    link = data.root / "published" / "current"
+    return link.resolve() if link.is_symlink() and link.resolve().is_dir() else None
 
 
 class PublishRefused(SpendkollError):
@@ -66,9 +80,20 @@ class PublishRefused(SpendkollError):
 def publish(data: DataDir, force: bool = False) -> Path:
     """Publish the snapshot and the Parquet files; returns the snapshot's path.
     Refuses (PublishRefused) after a failed or unfinished step unless ``force``."""
-    target = published_path(data)
-    previous = target if target.exists() else None
+    base = data.root / "published"
+    versions = base / "versions"
+    versions.mkdir(parents=True, exist_ok=True)
+    # The writer lock for the whole publish: one publish at a time, and no build
+    # changes the marts while they are copied.
     with writer(data.warehouse) as con:
+        _remove_leftovers(base)
+        before = current_version(data)
+        # (a warehouse published before versions existed: its snapshot file and
+        # Parquet symlink are the previous version)
+        previous = before / SNAPSHOT if before is not None else (
+            published_path(data) if published_path(data).is_file() else None)
+        previous_parquet = before / "parquet" if before is not None else (
+            parquet_path(data).resolve() if parquet_path(data).is_symlink() else None)
         blockers = publish_blockers(con, previous)
         if blockers and not force:
             raise PublishRefused(
@@ -77,9 +102,59 @@ def publish(data: DataDir, force: bool = False) -> Path:
                 + " Fix it and run the step again (or publish anyway with "
                 "`spendkoll publish --force`).")
         changed = changed_periods(con, previous)
-        snapshot = _publish_snapshot(con, target, previous, changed)
-    _publish_parquet(data, snapshot, changed)
-    return snapshot
+        stamp = datetime.now().strftime("%Y%m%dT%H%M%S%f")
+        tmp = versions / f".{stamp}.tmp"
+        tmp.mkdir()
+        _publish_snapshot(con, tmp / SNAPSHOT, previous, changed)
+        fault_point("publish.snapshot_written")
+        _publish_parquet(tmp / SNAPSHOT, tmp / "parquet", previous_parquet, changed)
+        fault_point("publish.parquet_written")
+        final = versions / stamp
+        tmp.rename(final)
+        fault_point("publish.version_ready")
+        _switch(base / "current", Path("versions") / stamp)  # readers see it from here
+        fault_point("publish.switched")
+        _switch(published_path(data), Path("current") / SNAPSHOT, only_if_missing=True)
+        _switch(parquet_path(data), Path("current") / "parquet", only_if_missing=True)
+        _remove_old_versions(base, final, before)
+    return published_path(data)
+
+
+def _switch(link: Path, target: Path, only_if_missing: bool = False) -> None:
+    """Point ``link`` at ``target`` (relative) with one atomic rename. With
+    ``only_if_missing`` an existing link already pointing there is left alone
+    (a regular file or an older link of the pre-versions layout is replaced)."""
+    if only_if_missing and link.is_symlink() and Path(os.readlink(link)) == target:
+        return
+    new = link.with_name(f".{link.name}.{os.getpid()}.link")
+    new.unlink(missing_ok=True)
+    new.symlink_to(target)
+    os.replace(new, link)
+
+
+def _remove_leftovers(base: Path) -> None:
+    """What a publish killed half-way left: temporary versions (with DuckDB's
+    .wal and .tmp files), link files, and the pre-versions layout's temporaries.
+    Called under the writer lock, so no publish is running."""
+    for path in [*base.glob(".*"), *(base / "versions").glob(".*")]:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+
+
+def _remove_old_versions(base: Path, current: Path, previous: Path | None) -> None:
+    """Keep the current version and the one readers may still be on."""
+    keep = {current, previous}
+    for old in (base / "versions").iterdir():
+        if old.is_dir() and not old.name.startswith(".") and old not in keep:
+            shutil.rmtree(old, ignore_errors=True)
+    # the pre-versions layout: Parquet folders next to the links, removed once a
+    # publish in the new layout has been seen by readers (the next one)
+    if previous is not None:
+        for old in base.glob("parquet.*"):
+            if old.is_dir() and not old.is_symlink():
+                shutil.rmtree(old, ignore_errors=True)
 
 
 def _table_exists(con: duckdb.DuckDBPyConnection, catalog: str, schema: str,
@@ -172,11 +247,9 @@ def changed_periods(con: duckdb.DuckDBPyConnection, previous: Path | None) -> Ch
     return out
 
 
-def _publish_snapshot(con: duckdb.DuckDBPyConnection, target: Path, previous: Path | None,
-                      changed: Changed) -> Path:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    tmp.unlink(missing_ok=True)
+def _publish_snapshot(con: duckdb.DuckDBPyConnection, tmp: Path, previous: Path | None,
+                      changed: Changed) -> None:
+    """Write the snapshot to ``tmp`` (inside the new version's temporary folder)."""
     if previous is not None and any(v is not None for v in changed.values()):
         shutil.copyfile(previous, tmp)
     con.execute(f"attach '{tmp}' as pub")
@@ -207,18 +280,11 @@ def _publish_snapshot(con: duckdb.DuckDBPyConnection, target: Path, previous: Pa
         con.execute("checkpoint pub")
     finally:
         con.execute("detach pub")
-    os.replace(tmp, target)
-    return target
 
 
-def _publish_parquet(data: DataDir, snapshot: Path, changed: Changed) -> Path:
-    """Parquet per public mart, from the (immutable) snapshot just published."""
-    base = data.root / "published"
-    link = parquet_path(data)
-    before = link.resolve() if link.is_symlink() and link.resolve().is_dir() else None
-    stamp = datetime.now().strftime("%Y%m%dT%H%M%S%f")
-    final = base / f"parquet.{stamp}"
-    tmp = base / f".parquet.{stamp}.tmp"
+def _publish_parquet(snapshot: Path, tmp: Path, before: Path | None, changed: Changed) -> None:
+    """Parquet per public mart into ``tmp``, from the snapshot just written;
+    unchanged periods of the line marts are hard links to ``before``'s files."""
     tmp.mkdir(parents=True)
     con = duckdb.connect(str(snapshot), read_only=True)
     try:
@@ -246,11 +312,3 @@ def _publish_parquet(data: DataDir, snapshot: Path, changed: Changed) -> Path:
                                 [period])
     finally:
         con.close()
-    tmp.rename(final)
-    new_link = base / f".parquet.{stamp}.link"
-    new_link.symlink_to(final.name)
-    os.replace(new_link, link)
-    versions = sorted(p for p in base.glob("parquet.*") if p.is_dir() and not p.is_symlink())
-    for old_version in versions[:-KEEP_PARQUET_VERSIONS]:
-        shutil.rmtree(old_version, ignore_errors=True)
-    return link

@@ -170,13 +170,28 @@ def _lines_before(chunk: bytes, offset: int) -> int:
     return head.count(b"\n") or head.count(b"\r")
 
 
-def check_utf8(path: Path) -> None:
-    """Reject a file that claims UTF-8 but holds invalid bytes, naming the line."""
+def check_utf8(path: Path) -> set[str]:
+    """Reject a file that claims UTF-8 but holds invalid bytes, naming the line.
+    Returns the line endings the file uses (``\n``, ``\r\n``, bare ``\r``): a
+    file mixing them must go through :func:`to_utf8` before DuckDB reads it."""
     decoder = codecs.getincrementaldecoder("utf-8")(errors="strict")
     line = 1
+    endings: set[str] = set()
+    previous_cr = False
     with path.open("rb") as f:
         while True:
             chunk = f.read(CHUNK_BYTES)
+            if previous_cr:
+                endings.add("\r\n" if chunk.startswith(b"\n") else "\r")
+            crlf = chunk.count(b"\r\n")
+            trailing_cr = chunk.endswith(b"\r")
+            if chunk.count(b"\r") - crlf - trailing_cr:
+                endings.add("\r")
+            if crlf:
+                endings.add("\r\n")
+            if chunk.count(b"\n") - crlf - (previous_cr and chunk.startswith(b"\n")):
+                endings.add("\n")
+            previous_cr = trailing_cr
             try:
                 decoder.decode(chunk, final=not chunk)
             except UnicodeDecodeError as exc:
@@ -189,3 +204,4 @@ def check_utf8(path: Path) -> None:
             if not chunk:
                 break
             line += chunk.count(b"\n")
+    return endings

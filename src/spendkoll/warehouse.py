@@ -22,7 +22,6 @@ from spendkoll.errors import SpendkollError
 
 RAW_DDL = """
 create schema if not exists raw;
-create sequence if not exists raw.batch_seq start 1;
 
 create table if not exists raw.load_batch (
     batch_id          bigint primary key,
@@ -128,6 +127,16 @@ create table if not exists raw.quarantine (
 );
 """
 
+def next_batch_id(con: duckdb.DuckDBPyConnection) -> int:
+    """The next batch id: one above every batch recorded. Not a sequence: DuckDB
+    can hand out a sequence's values again after it replays its WAL following a
+    crash, and the ids must stay unique. Safe because every writer holds the
+    warehouse's writer lock."""
+    row = con.execute("select coalesce(max(batch_id), 0) + 1 from raw.load_batch").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
 RAW_TABLES = {"ledger": "raw.ledger_line", "contracts": "raw.contract",
               "ecommerce": "raw.ecommerce_order"}
 
@@ -160,8 +169,12 @@ def writer(path: Path, wait_seconds: float = 600.0) -> Iterator[duckdb.DuckDBPyC
 
 
 @contextmanager
-def writer_lock(path: Path, wait_seconds: float = 600.0) -> Iterator[None]:
-    """The exclusive lock every writer of the warehouse holds (loaders, dbt, ...)."""
+def writer_lock(path: Path, wait_seconds: float = 600.0) -> Iterator[int]:
+    """The exclusive lock every writer of the warehouse holds (loaders, dbt, ...).
+
+    Yields the lock file's descriptor: a child process that writes (dbt) is
+    given it, so the lock (an flock on the open file) is held until the last
+    process holding it has exited, even when the parent is killed first."""
     path.parent.mkdir(parents=True, exist_ok=True)
     lock_path = path.with_name(path.name + ".writer.lock")
     deadline = time.monotonic() + wait_seconds
@@ -178,11 +191,22 @@ def writer_lock(path: Path, wait_seconds: float = 600.0) -> Iterator[None]:
                     ) from None
                 time.sleep(0.5)
         try:
-            yield
+            yield lock.fileno()
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def reader(path: Path) -> duckdb.DuckDBPyConnection:
-    """A read-only connection (fails while a writer holds the file)."""
-    return limit_memory(duckdb.connect(str(path), read_only=True))
+    """A read-only connection. While a writer holds the file (DuckDB allows one
+    writer or many readers, never both) it raises :class:`WarehouseBusy` saying
+    so, instead of DuckDB's lock error."""
+    try:
+        return limit_memory(duckdb.connect(str(path), read_only=True))
+    except duckdb.IOException as exc:
+        if "lock" not in str(exc).lower():
+            raise
+        raise WarehouseBusy(
+            f"{path} is being written right now (a load, transform or publish is running; "
+            "DuckDB allows one writer or many readers, never both). Try again when it has "
+            "finished, or read the published snapshot published/spendkoll_marts.duckdb."
+        ) from None

@@ -164,8 +164,10 @@ def test_report_and_publication(data_dir):
     assert pq.execute(f"select count(*), sum(amount) from read_parquet('{parquet}/fct_spend/*/*.parquet', "
                       "hive_partitioning = true)").fetchone() == (44, new.execute(
                           "select sum(amount) from marts.fct_spend").fetchone()[0])
-    versions = [p for p in parquet.parent.glob("parquet.*") if p.is_dir()]
-    assert len(versions) == 2 and parquet.resolve() == max(versions)
+    # one version folder holds both; `current` is switched once per publish
+    versions = [p for p in (parquet.parent / "versions").iterdir() if p.is_dir()]
+    assert len(versions) == 2 and parquet.resolve() == max(versions) / "parquet"
+    assert path.resolve() == max(versions) / "spendkoll_marts.duckdb"
 
 
 def test_suites_are_valid_gx_json():

@@ -35,10 +35,11 @@ import duckdb
 import pyarrow as pa
 
 from spendkoll.errors import FileRejected
+from spendkoll.faults import fault_point
 from spendkoll.ids import classify_supplier_id
 from spendkoll.sources import ColumnRule, SourceConfig
 from spendkoll.textio import sha256_of
-from spendkoll.warehouse import RAW_TABLES
+from spendkoll.warehouse import RAW_TABLES, next_batch_id
 
 FIELD_TYPES = {
     "posting_date": "date", "invoice_date": "date", "start_date": "date", "end_date": "date",
@@ -381,11 +382,23 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, cfg: SourceConfig, rea
     started = datetime.now(UTC).replace(tzinfo=None)
     work_dir.mkdir(parents=True, exist_ok=True)
     prep = reader(path, cfg, work_dir)
+    # the fields whose column the file's header has
+    present = {f for f, rule in prep.columns.items() if _norm_header(rule.column) in prep.header}
     derived_period = _period_of_file(cfg, file_name) if (
-        cfg.kind == "ledger" and "posting_date" not in prep.columns) else None
-    if cfg.kind == "ledger" and "posting_date" not in prep.columns and not derived_period:
-        raise FileRejected("the mapping has no posting date column and the source config gives "
-                           "no period: set 'period' or 'period_from_filename'")
+        cfg.kind == "ledger" and "posting_date" not in present) else None
+    if cfg.kind == "ledger" and "posting_date" not in present and not derived_period:
+        rule = prep.columns.get("posting_date")
+        raise FileRejected(
+            (f"line 1: expected a column {rule.column!r} (for posting_date) in the header"
+             if rule else "the mapping has no posting date column")
+            + f"; found: {', '.join(prep.header)}. A file without posting dates needs "
+            "'period' or 'period_from_filename' in the source config")
+    for fieldname in ROW_REQUIRED[cfg.kind]:
+        if fieldname not in present and not (fieldname == "posting_date" and derived_period):
+            rule = prep.columns.get(fieldname)
+            raise FileRejected(
+                f"line 1: expected a column {rule.column if rule else fieldname!r} (for "
+                f"{fieldname}) in the header; found: {', '.join(prep.header)}")
     derived_date = None
     if derived_period:
         y, m = map(int, derived_period.split("-"))
@@ -405,11 +418,12 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, cfg: SourceConfig, rea
             f"{cfg.max_bad_row_share:.0%}): is the source config right? First: {examples}"
         )
 
-    batch_id = con.execute("select nextval('raw.batch_seq')").fetchone()[0]  # type: ignore[index]
+    batch_id = next_batch_id(con)
     table = RAW_TABLES[cfg.kind]
     archive_dir.mkdir(parents=True, exist_ok=True)
     archived = archive_dir / f"{batch_id:06d}_{digest[:12]}_{file_name}"
     shutil.copy2(path, archived)
+    fault_point("load.archived")
     try:
         con.execute("begin transaction")
         con.execute(_insert_sql(cfg.kind, table, info["mapped"], batch_id,  # type: ignore[arg-type]
@@ -457,11 +471,13 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, cfg: SourceConfig, rea
              json.dumps({f: rule.column for f, rule in prep.columns.items()},
                         ensure_ascii=False)],
         )
+        fault_point("load.in_transaction")
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
         archived.unlink(missing_ok=True)
         raise
+    fault_point("load.committed")
     path.unlink()
     return LoadResult(cfg.name, file_name, "loaded", batch_id, rows_in, loaded, quarantined,
                       prep.rows_skipped, flagged, amount_col, replaced,
@@ -477,7 +493,7 @@ def record_rejection(con: duckdb.DuckDBPyConnection, path: Path, cfg: SourceConf
     dest = rejected_dir / f"{stamp}_{path.name}"
     shutil.move(str(path), dest)
     dest.with_name(dest.name + ".reason.txt").write_text(reason + "\n", encoding="utf-8")
-    batch_id = con.execute("select nextval('raw.batch_seq')").fetchone()[0]  # type: ignore[index]
+    batch_id = next_batch_id(con)
     now = datetime.now(UTC).replace(tzinfo=None)
     con.execute(
         "insert into raw.load_batch (batch_id, source_name, kind, file_name, archived_path, "

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import shutil
 from pathlib import Path
+
+import duckdb
 
 from spendkoll.errors import FileRejected, LoadFailed
 from spendkoll.keys import pseudonym_key
@@ -33,6 +36,26 @@ def landing_files(cfg: SourceConfig, data: DataDir) -> list[Path]:
                   if p.is_file() and not p.name.startswith("."))
 
 
+def remove_orphans(con: duckdb.DuckDBPyConnection, cfg: SourceConfig, data: DataDir) -> None:
+    """Remove what a load killed before its commit left behind: archive copies no
+    committed batch names (their landing file is still there and loads again) and
+    work files. Runs under the writer lock, so no other load is half-way."""
+    archive = data.archive / cfg.name
+    if archive.is_dir():
+        # by name (<batch>_<sha256>_<file>): the data directory may have moved
+        kept = {Path(r[0]).name for r in con.execute(
+            "select archived_path from raw.load_batch where source_name = ? "
+            "and archived_path is not null", [cfg.name]).fetchall()}
+        for path in archive.iterdir():
+            if path.is_file() and path.name not in kept:
+                log.warning("%s: removing %s, archived by a load that did not commit",
+                            cfg.name, path.name)
+                path.unlink()
+    work = data.work / cfg.name
+    if work.is_dir():
+        shutil.rmtree(work)
+
+
 def load_source(cfg: SourceConfig, data: DataDir | None = None,
                 key: bytes | None = None) -> list[LoadResult]:
     """Load every landing file of a source; raise :class:`LoadFailed` if any was rejected.
@@ -45,6 +68,7 @@ def load_source(cfg: SourceConfig, data: DataDir | None = None,
     results: list[LoadResult] = []
     files = landing_files(cfg, data)
     with writer(data.warehouse) as con:
+        remove_orphans(con, cfg, data)
         for path in files:
             work = data.work / cfg.name
             try:
@@ -53,6 +77,14 @@ def load_source(cfg: SourceConfig, data: DataDir | None = None,
             except FileRejected as exc:
                 reason = f"{path.name}: {exc}"
                 log.error("rejected %s", reason)
+                result = record_rejection(con, path, cfg, data.rejected / cfg.name, reason)
+            except Exception as exc:  # noqa: BLE001 - one file never stops the others
+                # Not a check of ours but the reader's or DuckDB's own error: the file
+                # is rejected whole like any other (nothing of it was committed), and
+                # the run goes on with the next file.
+                reason = (f"{path.name}: could not be read ({type(exc).__name__}: "
+                          f"{str(exc).splitlines()[0] if str(exc) else ''})")
+                log.exception("rejected %s", reason)
                 result = record_rejection(con, path, cfg, data.rejected / cfg.name, reason)
             finally:
                 for tmp in work.glob(path.name + ".*"):

@@ -40,8 +40,10 @@ def check_mapping(header: list[str], cfg: SourceConfig, source_header: list[str]
 def prepare_tabular(path: Path, cfg: SourceConfig, work_dir: Path) -> Prepared:
     layout = sniff(path, cfg.encoding, cfg.delimiter)
     assert layout.delimiter is not None
-    if layout.is_plain_utf8:
-        check_utf8(path)
+    # A UTF-8 file with one kind of line ending goes to DuckDB as it is; mixed
+    # endings (CR, LF and CRLF in one file) are normalised first.
+    endings = check_utf8(path) if layout.is_plain_utf8 else None
+    if endings is not None and len(endings) <= 1 and "\r" not in endings:
         csv_path = path
     else:
         csv_path = work_dir / (path.name + ".utf8.csv")

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 from spendkoll.paths import DataDir
-from spendkoll.warehouse import reader
+from spendkoll.warehouse import WarehouseBusy, reader
 
 HEADLINE_SQL = """
 select
@@ -66,9 +67,10 @@ ROWS: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def headline(data: DataDir) -> tuple[list[YearHeadline], int]:
-    """The years' headline figures, and the number of contracts in the register."""
-    con = reader(data.warehouse)
+def headline(data: DataDir, db: Path | None = None) -> tuple[list[YearHeadline], int]:
+    """The years' headline figures, and the number of contracts in the register
+    (from the warehouse, or from ``db``, e.g. the published snapshot)."""
+    con = reader(db or data.warehouse)
     try:
         rows = con.execute(HEADLINE_SQL).fetchall()
         contracts = con.execute("select count(distinct contract_id) from marts.dim_contract")
@@ -110,6 +112,23 @@ def format_headline(years: list[YearHeadline], contracts: int) -> str:
 
 
 def print_headline(data: DataDir) -> None:
-    years, contracts = headline(data)
+    """The headline figures; while a writer holds the warehouse, from the published
+    snapshot, saying so."""
+    from spendkoll.publish import published_path
+
+    try:
+        years, contracts = headline(data)
+    except WarehouseBusy:
+        snapshot = published_path(data)
+        if not snapshot.exists():
+            raise
+        years, contracts = headline(data, snapshot)
+        con = reader(snapshot)
+        try:
+            at = con.execute("select max(published_at) from main.published").fetchone()
+        finally:
+            con.close()
+        print(f"A build is running: the figures below are the published snapshot's "
+              f"(published {at[0] if at else '?'}), not the warehouse's.")
     print()
     print(format_headline(years, contracts))

@@ -6,8 +6,12 @@ dbt's target and log directories live under the data directory
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import functools
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -45,9 +49,24 @@ def run_dbt(args: list[str], data: DataDir | None = None, rule_set: str | None =
         all_vars["spendkoll_rule_set"] = rule_set
     if all_vars:
         cmd += ["--vars", json.dumps(all_vars)]
-    with writer_lock(data.warehouse):
+    with writer_lock(data.warehouse) as lock_fd:
+        # dbt holds the writer lock too (the descriptor is inherited) and dies with
+        # this process: killing `spendkoll transform` cannot leave dbt writing to
+        # the warehouse while another writer takes the lock.
         return subprocess.run(cmd, cwd=dbt_project_dir(), env=dbt_env(data),
-                              capture_output=capture, text=True, check=False)
+                              capture_output=capture, text=True, check=False,
+                              pass_fds=(lock_fd,),
+                              preexec_fn=functools.partial(die_with_parent, os.getpid()))
+
+
+def die_with_parent(parent: int) -> None:
+    """In a child before exec: SIGKILL the child when its parent dies (Linux
+    prctl PR_SET_PDEATHSIG); exit at once if the parent is already gone."""
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    PR_SET_PDEATHSIG = 1
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 def generate_docs(data: DataDir | None = None, rule_set: str | None = None) -> Path:

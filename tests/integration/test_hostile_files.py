@@ -1,0 +1,83 @@
+"""Files nobody on the team wrote (issue 13): each one is loaded exactly or
+rejected whole with a clear reason, and never stops the other files of a run."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from conftest import KEY, source
+from test_ledger_loader import HEADER, ROWS, TOTAL, db, totals, write
+
+from spendkoll.errors import LoadFailed
+from spendkoll.loaders import run
+from spendkoll.loaders.run import load_source
+from spendkoll.paths import DataDir
+
+
+def batches(data: DataDir) -> list[tuple[object, ...]]:
+    con = db(data)
+    try:
+        return con.execute("select file_name, status, message from raw.load_batch "
+                           "order by file_name").fetchall()
+    finally:
+        con.close()
+
+
+def test_ledger_without_posting_date_column_is_rejected_and_others_load(
+        data_dir: DataDir) -> None:
+    no_date = HEADER.replace("posting_date;", "")
+    rows = [";".join(r.split(";")[:2] + r.split(";")[3:]) for r in ROWS]
+    write(data_dir, "a_no_date.csv", "\n".join([no_date, *rows]) + "\n")
+    write(data_dir, "b_good.csv", "\n".join([HEADER, *ROWS]) + "\n")
+    with pytest.raises(LoadFailed):
+        load_source(source(), data_dir, KEY)
+    got = batches(data_dir)
+    assert [(f, s) for f, s, _ in got] == [("a_no_date.csv", "rejected"), ("b_good.csv", "loaded")]
+    reason = str(got[0][2])
+    assert "line 1: expected a column 'posting_date' (for posting_date)" in reason
+    assert "period_from_filename" in reason
+    assert totals(data_dir) == (3, TOTAL)
+    assert (data_dir.rejected / "ledger").is_dir()
+
+
+def test_mixed_line_endings_load_every_row(data_dir: DataDir) -> None:
+    # CRLF, a bare CR and a bare LF in one UTF-8 file (after the first line)
+    text = HEADER + "\r\n" + ROWS[0] + "\r" + ROWS[1] + "\n" + ROWS[2] + "\r\n"
+    path = data_dir.landing_for("ledger")
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "mixed.csv").write_bytes(text.encode("utf-8"))
+    load_source(source(), data_dir, KEY)
+    assert totals(data_dir) == (3, TOTAL)
+    con = db(data_dir)
+    try:
+        lines = con.execute("select source_line, amount from raw.ledger_line "
+                            "order by source_line").fetchall()
+    finally:
+        con.close()
+    assert lines == [(2, Decimal("1000.50")), (3, Decimal("-200.25")),
+                     (4, Decimal("12345.00"))]
+
+
+def test_an_unexpected_error_rejects_that_file_only(data_dir: DataDir,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reader's or DuckDB's own error (not one of our checks) on one file: that
+    file is rejected with the error named; the run loads the others."""
+    real = run.reader_for
+
+    def reader_for(cfg, path):  # noqa: ANN001, ANN202
+        if path.name.startswith("a_"):
+            def broken(*_args):  # noqa: ANN002, ANN202
+                raise RuntimeError("state machine error at byte 1234")
+            return broken
+        return real(cfg, path)
+
+    monkeypatch.setattr(run, "reader_for", reader_for)
+    write(data_dir, "a_broken.csv", "\n".join([HEADER, *ROWS]) + "\n")
+    write(data_dir, "b_good.csv", "\n".join([HEADER, *ROWS]) + "\n")
+    with pytest.raises(LoadFailed):
+        load_source(source(), data_dir, KEY)
+    got = batches(data_dir)
+    assert [(f, s) for f, s, _ in got] == [("a_broken.csv", "rejected"), ("b_good.csv", "loaded")]
+    assert "RuntimeError: state machine error at byte 1234" in str(got[0][2])
+    assert totals(data_dir) == (3, TOTAL)
