@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import calendar
 import json
-import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ import pyarrow as pa
 from spendkoll.errors import FileRejected
 from spendkoll.faults import fault_point
 from spendkoll.ids import classify_supplier_id
+from spendkoll.pii import SQL_CANDIDATE, hide_numbers, mask_personnummer
 from spendkoll.sources import ColumnRule, SourceConfig
 from spendkoll.textio import sha256_of
 from spendkoll.warehouse import RAW_TABLES, next_batch_id
@@ -187,10 +187,39 @@ def _period_of_file(cfg: SourceConfig, file_name: str) -> str | None:
 
 
 def _mask(value: str | None) -> str | None:
-    """Never store a 10-digit run (a possible personnummer) in the quarantine."""
-    if value is None:
-        return None
-    return re.sub(r"\d{6}[-+]?\d{4}", "<hidden number>", value)[:500]
+    """Never store a personnummer, nor a number shaped like one, in the quarantine."""
+    masked = hide_numbers(value)
+    return None if masked is None else masked[:500]
+
+
+# Columns of the raw tables that hold codes spendkoll wrote itself, not text
+# from the file (the supplier id is pseudonymised by classify_supplier_id).
+NOT_FREE_TEXT = {"source_name", "period", "supplier_key", "supplier_id_status",
+                 "supplier_legal_form", "supplier_id_note", "supplier_id_raw"}
+
+
+def mask_free_text(con: duckdb.DuckDBPyConnection, table: str, batch_id: int,
+                   key: bytes) -> int:
+    """Mask every personnummer in every free-text column of a batch's rows
+    (names, descriptions, titles, ids, ...): the pseudonym replaces it, as for
+    supplier ids. Candidates are found in SQL, checked in Python. Returns the
+    number of values changed."""
+    schema, name = table.split(".")
+    columns = [c for (c,) in con.execute(
+        "select column_name from information_schema.columns where table_schema = ? and "
+        "table_name = ? and data_type = 'VARCHAR' order by ordinal_position",
+        [schema, name]).fetchall() if c not in NOT_FREE_TEXT]
+    changed = 0
+    for column in columns:
+        for (value,) in con.execute(
+                f'select distinct "{column}" from {table} where batch_id = ? and '
+                f'regexp_matches("{column}", ?)', [batch_id, SQL_CANDIDATE]).fetchall():
+            masked = mask_personnummer(value, key)
+            if masked != value:
+                con.execute(f'update {table} set "{column}" = ? where batch_id = ? and '
+                            f'"{column}" = ?', [masked, batch_id, value])
+                changed += 1
+    return changed
 
 
 def stage_file(con: duckdb.DuckDBPyConnection, prep: Prepared, cfg: SourceConfig,
@@ -444,14 +473,18 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, cfg: SourceConfig, rea
             "insert into raw.quarantine select ?, ?, ?, line, column_name, value, reason from bad",
             [batch_id, cfg.name, file_name],
         )
-        # Mask possible personnummer in quarantined values.
-        for line, col, value in con.execute(
-            "select line, column_name, value from raw.quarantine where batch_id = ? and "
-            "regexp_matches(value, '\\d{6}[-+]?\\d{4}')", [batch_id]
+        # Personnummer in free text: masked before the commit, in every column.
+        mask_free_text(con, table, batch_id, key)
+        # Quarantined values and reasons (a broken line is quoted whole): every
+        # run shaped like a personnummer hidden.
+        for line, col, value, why in con.execute(
+            "select line, column_name, value, reason from raw.quarantine where batch_id = ? "
+            "and (regexp_matches(value, ?) or regexp_matches(reason, ?))",
+            [batch_id, SQL_CANDIDATE, SQL_CANDIDATE]
         ).fetchall():
-            con.execute("update raw.quarantine set value = ? where batch_id = ? and line "
-                        "is not distinct from ? and column_name is not distinct from ?",
-                        [_mask(value), batch_id, line, col])
+            con.execute("update raw.quarantine set value = ?, reason = ? where batch_id = ? "
+                        "and line is not distinct from ? and column_name is not distinct from ?",
+                        [_mask(value), hide_numbers(why), batch_id, line, col])
         loaded, flagged, amount = con.execute(
             f"select count(*), count(*) filter (where supplier_id_status in "
             f"('missing', 'invalid')), "
@@ -466,7 +499,8 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, cfg: SourceConfig, rea
             "?, 'loaded', ?, null, ?, ?, ?)",
             [batch_id, cfg.name, cfg.kind, file_name, str(archived), digest, cfg.format,
              prep.encoding, prep.delimiter, info["decimal"], rows_in, loaded, quarantined,
-             prep.rows_skipped, flagged, amount_col, keys, "; ".join(prep.notes) or None,
+             prep.rows_skipped, flagged, amount_col, keys,
+             hide_numbers("; ".join(prep.notes)) or None,
              started, datetime.now(UTC).replace(tzinfo=None),
              json.dumps({f: rule.column for f, rule in prep.columns.items()},
                         ensure_ascii=False)],
@@ -492,6 +526,7 @@ def record_rejection(con: duckdb.DuckDBPyConnection, path: Path, cfg: SourceConf
     rejected_dir.mkdir(parents=True, exist_ok=True)
     dest = rejected_dir / f"{stamp}_{path.name}"
     shutil.move(str(path), dest)
+    reason = hide_numbers(reason) or ""
     dest.with_name(dest.name + ".reason.txt").write_text(reason + "\n", encoding="utf-8")
     batch_id = next_batch_id(con)
     now = datetime.now(UTC).replace(tzinfo=None)

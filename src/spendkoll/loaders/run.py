@@ -15,6 +15,7 @@ from spendkoll.loaders.sie4 import prepare_sie4
 from spendkoll.loaders.tabular import prepare_tabular
 from spendkoll.loaders.xlsx import prepare_xlsx
 from spendkoll.paths import DataDir
+from spendkoll.pii import hide_numbers
 from spendkoll.sources import SourceConfig
 from spendkoll.warehouse import writer
 
@@ -75,16 +76,17 @@ def load_source(cfg: SourceConfig, data: DataDir | None = None,
                 result = load_file(con, path, cfg, reader_for(cfg, path),
                                    data.archive / cfg.name, work, key)
             except FileRejected as exc:
-                reason = f"{path.name}: {exc}"
+                reason = hide_numbers(f"{path.name}: {exc}") or ""
                 log.error("rejected %s", reason)
                 result = record_rejection(con, path, cfg, data.rejected / cfg.name, reason)
             except Exception as exc:  # noqa: BLE001 - one file never stops the others
                 # Not a check of ours but the reader's or DuckDB's own error: the file
                 # is rejected whole like any other (nothing of it was committed), and
                 # the run goes on with the next file.
-                reason = (f"{path.name}: could not be read ({type(exc).__name__}: "
-                          f"{str(exc).splitlines()[0] if str(exc) else ''})")
-                log.exception("rejected %s", reason)
+                reason = hide_numbers(
+                    f"{path.name}: could not be read ({type(exc).__name__}: "
+                    f"{str(exc).splitlines()[0] if str(exc) else ''})") or ""
+                log.error("rejected %s", reason)
                 result = record_rejection(con, path, cfg, data.rejected / cfg.name, reason)
             finally:
                 for tmp in work.glob(path.name + ".*"):

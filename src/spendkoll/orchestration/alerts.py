@@ -15,13 +15,15 @@ from datetime import datetime
 from typing import Any
 
 from spendkoll.paths import DataDir
+from spendkoll.pii import hide_numbers
 
 
 def log_failure(context: Any) -> None:
     ti = context.get("ti") or context.get("task_instance")
     dag_id = getattr(ti, "dag_id", "?")
     task_id = getattr(ti, "task_id", "?")
-    error = str(context.get("exception") or "").replace("\n", " ")[:500]
+    # a message may quote a delivered value: no personnummer in the log
+    error = (hide_numbers(str(context.get("exception") or "")) or "").replace("\n", " ")[:500]
     line = (f"{datetime.now():%Y-%m-%d %H:%M:%S} FAILED {dag_id}.{task_id} "
             f"run {context.get('run_id', '?')}: {error}")
     print(f"spendkoll alert: {line}")
