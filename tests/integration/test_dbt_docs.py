@@ -13,7 +13,7 @@ from spendkoll.transform.dbt import run_dbt
 pytestmark = pytest.mark.slow
 
 PUBLIC = {"fct_spend", "dim_supplier", "dim_category", "dim_org_unit", "dim_contract",
-          "dq_invoice_exceptions",
+          "dq_invoice_exceptions", "dq_contract_exceptions",
           "kpi_monthly", "kpi_monthly_org_unit", "kpi_monthly_organisation", "kpi_yearly",
           "kpi_uncontracted_above_threshold", "kpi_supplier_concentration",
           "kpi_contract_expiry", "kpi_supplier_segments"}
