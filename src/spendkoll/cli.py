@@ -57,6 +57,9 @@ def cmd_load(args: argparse.Namespace) -> int:
             print(str(exc), file=sys.stderr)
             failed = True
         for r in results:
+            if r.status == "ignored":
+                print(f"{r.source:<12} {r.file_name:<40} {r.status:<9} {r.message}")
+                continue
             print(f"{r.source:<12} {r.file_name:<40} {r.status:<9} in {r.rows_in:>9,} "
                   f"loaded {r.rows_loaded:>9,} quarantined {r.rows_quarantined:>6,} "
                   f"flagged ids {r.rows_flagged:>6,}")

@@ -116,6 +116,16 @@ create table if not exists raw.ecommerce_order (
     invoice_number      varchar
 );
 
+-- Files in a source's landing folder whose name matches none of its pattern:
+-- not loaded, reported (load summary, status, the controller's report).
+create table if not exists raw.ignored_file (
+    source_name varchar not null,
+    file_name   varchar not null,
+    reason      varchar not null,
+    first_seen  timestamp not null,
+    last_seen   timestamp not null
+);
+
 create table if not exists raw.quarantine (
     batch_id    bigint not null,
     source_name varchar not null,

@@ -77,11 +77,30 @@ def warehouse(root: Path) -> Path:
     return root / "warehouse" / "spendkoll.duckdb"
 
 
-def assert_lock_free(root: Path) -> None:
-    from spendkoll.warehouse import writer_lock
+def lock_holders(root: Path) -> list[str]:
+    """The processes holding the warehouse's writer lock file open."""
+    lock = str(warehouse(root)) + ".writer.lock"
+    out = []
+    for fd in Path("/proc").glob("[0-9]*/fd/*"):
+        try:
+            if os.readlink(fd) == lock:
+                cmd = (Path("/proc") / fd.parts[2] / "cmdline").read_bytes().replace(b"\0", b" ")
+                out.append(f"{fd.parts[2]}: {cmd.decode()[:200]}")
+        except OSError:
+            continue
+    return out
 
-    with writer_lock(warehouse(root), wait_seconds=0):
-        pass
+
+def assert_lock_free(root: Path) -> None:
+    """Another writer gets the warehouse (within a few seconds: the kernel releases a
+    killed process's lock as it tears the process down)."""
+    from spendkoll.warehouse import WarehouseBusy, writer_lock
+
+    try:
+        with writer_lock(warehouse(root), wait_seconds=5):
+            pass
+    except WarehouseBusy:
+        pytest.fail(f"stale writer lock, held by: {lock_holders(root)}")
 
 
 RAW = """

@@ -81,3 +81,35 @@ def test_an_unexpected_error_rejects_that_file_only(data_dir: DataDir,
     assert [(f, s) for f, s, _ in got] == [("a_broken.csv", "rejected"), ("b_good.csv", "loaded")]
     assert "RuntimeError: state machine error at byte 1234" in str(got[0][2])
     assert totals(data_dir) == (3, TOTAL)
+
+
+def test_a_file_no_pattern_matches_is_reported_not_skipped_in_silence(
+        data_dir: DataDir, capsys: pytest.CaptureFixture[str]) -> None:
+    from spendkoll.cli import main
+    from spendkoll.quality.report import build_report
+
+    write(data_dir, "ledger_2024-03.csv", "\n".join([HEADER, *ROWS]) + "\n")
+    write(data_dir, "Leverantörsreskontra mars.CSV", "\n".join([HEADER, *ROWS]) + "\n")
+    results = load_source(source(pattern="ledger_*.csv"), data_dir, KEY)
+    assert [(r.file_name, r.status) for r in results] == [
+        ("Leverantörsreskontra mars.CSV", "ignored"), ("ledger_2024-03.csv", "loaded")]
+    assert "does not match the source's pattern 'ledger_*.csv'" in str(results[0].message)
+    assert (data_dir.landing_for("ledger") / "Leverantörsreskontra mars.CSV").exists()
+    assert totals(data_dir) == (3, TOTAL)
+    # a second run: still reported, first seen kept
+    load_source(source(pattern="ledger_*.csv"), data_dir, KEY)
+    con = db(data_dir)
+    try:
+        assert con.execute("select source_name, file_name, first_seen < last_seen "
+                           "from raw.ignored_file").fetchall() == [
+            ("ledger", "Leverantörsreskontra mars.CSV", True)]
+    finally:
+        con.close()
+    assert main(["--data-dir", str(data_dir.root), "status"]) == 0
+    out = capsys.readouterr().out
+    assert "Not loaded: 1 file(s)" in out and "Leverantörsreskontra mars.CSV" in out
+    from spendkoll.transform.dbt import run_dbt
+
+    assert run_dbt(["build"], data_dir).returncode == 0
+    page = build_report(data_dir).index.read_text(encoding="utf-8")
+    assert 'id="ignored"' in page and "ledger/Leverantörsreskontra mars.CSV" in page

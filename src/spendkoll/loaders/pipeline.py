@@ -76,7 +76,7 @@ class Prepared:
 class LoadResult:
     source: str
     file_name: str
-    status: str  # loaded | unchanged | rejected
+    status: str  # loaded | unchanged | rejected | ignored (name matches no pattern)
     batch_id: int | None = None
     rows_in: int = 0
     rows_loaded: int = 0

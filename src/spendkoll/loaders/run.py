@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -37,6 +38,32 @@ def landing_files(cfg: SourceConfig, data: DataDir) -> list[Path]:
                   if p.is_file() and not p.name.startswith("."))
 
 
+def ignored_files(cfg: SourceConfig, data: DataDir) -> list[Path]:
+    """Files in the source's landing folder that its pattern does not match."""
+    folder = data.landing_for(cfg.landing_dir_name)
+    if not folder.is_dir():
+        return []
+    matched = set(landing_files(cfg, data))
+    return sorted(p for p in folder.iterdir()
+                  if p.is_file() and not p.name.startswith(".") and p not in matched)
+
+
+def record_ignored(con: duckdb.DuckDBPyConnection, cfg: SourceConfig,
+                   files: list[Path]) -> list[LoadResult]:
+    """Remember the source's ignored files (first and last seen) and report them."""
+    reason = (f"the name does not match the source's pattern {cfg.pattern!r}: not loaded "
+              "(rename it, or fix 'pattern' in the sources file)")
+    now = datetime.now()
+    seen = dict(con.execute("select file_name, first_seen from raw.ignored_file "
+                            "where source_name = ?", [cfg.name]).fetchall())
+    con.execute("delete from raw.ignored_file where source_name = ?", [cfg.name])
+    for path in files:
+        con.execute("insert into raw.ignored_file values (?, ?, ?, ?, ?)",
+                    [cfg.name, path.name, reason, seen.get(path.name, now), now])
+        log.warning("%s %s: ignored, %s", cfg.name, path.name, reason)
+    return [LoadResult(cfg.name, p.name, "ignored", message=reason) for p in files]
+
+
 def remove_orphans(con: duckdb.DuckDBPyConnection, cfg: SourceConfig, data: DataDir) -> None:
     """Remove what a load killed before its commit left behind: archive copies no
     committed batch names (their landing file is still there and loads again) and
@@ -68,8 +95,10 @@ def load_source(cfg: SourceConfig, data: DataDir | None = None,
     key = key or pseudonym_key()
     results: list[LoadResult] = []
     files = landing_files(cfg, data)
+    ignored = ignored_files(cfg, data)
     with writer(data.warehouse) as con:
         remove_orphans(con, cfg, data)
+        results.extend(record_ignored(con, cfg, ignored))
         for path in files:
             work = data.work / cfg.name
             try:

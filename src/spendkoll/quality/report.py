@@ -118,9 +118,11 @@ def build_report(data: DataDir, validation_summaries: list[str] | None = None,
             select {cols} from marts.dq_invoice_exceptions
             order by abs(amount) desc, exception_id limit {HTML_MAX_ROWS}""").fetchall()
         contract_rows = _contract_exceptions(con, folder / "contract_exceptions.csv")
+        ignored = con.execute("select source_name, file_name, first_seen from raw.ignored_file "
+                              "order by 1, 2").fetchall()
     index = folder / "index.html"
     _write_html(index, run_at, total, by_rule, by_unit, trend, validation, top,
-                validation_summaries or [], docs_index, contract_rows)
+                validation_summaries or [], docs_index, contract_rows, ignored)
     return QualityReport(folder, index, csv_path, xlsx_path, total,
                          [(r[0], r[1], r[2], int(r[3]), Decimal(r[4])) for r in by_rule])
 
@@ -250,8 +252,15 @@ render();
 def _write_html(path: Path, run_at: datetime, total: int, by_rule: list[Any],
                 by_unit: list[Any], trend: list[Any], validation: list[Any], top: list[Any],
                 summaries: list[str], docs_index: Path | None,
-                contract_rows: list[Any] | None = None) -> None:
+                contract_rows: list[Any] | None = None,
+                ignored: list[Any] | None = None) -> None:
     failed = [v for v in validation if not v[6]]
+    ignored_note = (
+        "<p class=\"fail\" id=\"ignored\">Inte inlästa: " + ", ".join(
+            f"{html.escape(str(src))}/{html.escape(str(name))} (sedan {first:%Y-%m-%d})"
+            for src, name, first in ignored)
+        + ". Filnamnet matchar inget mönster för källan: byt namn på filen eller rätta "
+          "<code>pattern</code> i källfilen.</p>") if ignored else ""
     contract_rows = contract_rows or []
     crows = "".join(
         f"<tr><td>{html.escape(str(c[0]))}</td><td class=\"num\">{c[1]}</td>"
@@ -292,7 +301,7 @@ def _write_html(path: Path, run_at: datetime, total: int, by_rule: list[Any],
 <p>Körning {run_at:%Y-%m-%d %H:%M}. {total:,} avvikelser. Hela listan:
 <a href="exceptions.csv">exceptions.csv</a>; de som ska tillbaka till redovisningen
 (allvarlighet blocking och warning): <a href="exceptions.xlsx">exceptions.xlsx</a>
-(filter på varje kolumn).</p>{docs}
+(filter på varje kolumn).</p>{ignored_note}{docs}
 <h2 id="contracts">Avtalskatalogen: värden som inte känns igen</h2>
 {contracts}
 <h2>Validering (senaste körningen per steg)</h2>

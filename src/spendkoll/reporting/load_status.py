@@ -21,6 +21,22 @@ order by source_name
 """
 
 
+def ignored_files(data: DataDir) -> list[tuple[object, ...]]:
+    """(source, file, first seen, last seen) of landing files no pattern matched."""
+    if not data.warehouse.exists():
+        return []
+    con = reader(data.warehouse)
+    try:
+        exists = con.execute("select count(*) from information_schema.tables where "
+                             "table_schema = 'raw' and table_name = 'ignored_file'").fetchone()
+        if exists != (1,):
+            return []
+        return con.execute("select source_name, file_name, first_seen, last_seen "
+                           "from raw.ignored_file order by 1, 2").fetchall()
+    finally:
+        con.close()
+
+
 def load_status(data: DataDir) -> list[tuple[object, ...]]:
     if not data.warehouse.exists():
         return []
@@ -44,3 +60,9 @@ def print_load_status(data: DataDir) -> None:
         print(f"{src!s:<16}{files:>6}{rej:>9}{rin:>12,}{loaded:>12,}{quar:>13,}{skipped:>9,}"
               f"{flagged:>12,}{amt:>20}")
     print(f"Rejected files, if any, are in {data.rejected} with a .reason.txt beside each.")
+    ignored = ignored_files(data)
+    if ignored:
+        print(f"Not loaded: {len(ignored)} file(s) in a landing folder whose name matches no "
+              "pattern of its source (rename them, or fix 'pattern' in the sources file):")
+        for src, name, first, last in ignored:
+            print(f"  {src!s:<16}{name!s:<44} seen {first:%Y-%m-%d %H:%M} .. {last:%Y-%m-%d %H:%M}")
