@@ -205,3 +205,22 @@ def check_utf8(path: Path) -> set[str]:
                 break
             line += chunk.count(b"\n")
     return endings
+
+
+def blank_lines(path: Path) -> list[int]:
+    """Numbers of the empty lines of a text file (the CSV reader skips them, so a
+    record's line number must count them). A fast scan first; the lines are
+    counted only in a file that has a blank one."""
+    has_blank = False
+    tail = b""
+    with path.open("rb") as f:
+        while chunk := f.read(CHUNK_BYTES):
+            data = tail + chunk
+            if b"\n\n" in data or b"\n\r\n" in data:
+                has_blank = True
+                break
+            tail = data[-2:]
+    if not has_blank:
+        return []
+    with path.open("rb") as f:
+        return [n for n, line in enumerate(f, start=1) if line in (b"\n", b"\r\n")]

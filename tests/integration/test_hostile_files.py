@@ -113,3 +113,50 @@ def test_a_file_no_pattern_matches_is_reported_not_skipped_in_silence(
     assert run_dbt(["build"], data_dir).returncode == 0
     page = build_report(data_dir).index.read_text(encoding="utf-8")
     assert 'id="ignored"' in page and "ledger/Leverantörsreskontra mars.CSV" in page
+
+
+def _quarantine(data: DataDir) -> list[tuple[object, ...]]:
+    con = db(data)
+    try:
+        return con.execute("select line, column_name, reason from raw.quarantine "
+                           "order by line").fetchall()
+    finally:
+        con.close()
+
+
+def _lines(data: DataDir) -> list[tuple[object, ...]]:
+    con = db(data)
+    try:
+        return con.execute("select source_line, verification_id from raw.ledger_line "
+                           "order by source_line").fetchall()
+    finally:
+        con.close()
+
+
+def row(n: int, amount: str = "10.00", tail: str = "x") -> str:
+    return (f"V{n};1;2024-03-05;2024-03-01;F{n};556036-0793;AB;6410;HSV01;{amount};1;{tail}")
+
+
+def test_line_numbers_count_blank_and_broken_lines_and_name_the_files_columns(
+        data_dir: DataDir) -> None:
+    # line: 1 header, 2 V1, 3 blank, 4 V2 (bad amount), 5-6 blank, 7 V3,
+    # 8 V4 (two columns too many), 9 V5, 10 V6 cut after six columns (the last row)
+    text = "\n".join([HEADER, row(1), "", row(2, "bad"), "", "", row(3), row(4, "1;2;3"),
+                      row(5), row(6)[:30]])
+    write(data_dir, "x.csv", text)
+    load_source(source(max_bad_row_share=0.9), data_dir, KEY)
+    assert _lines(data_dir) == [(2, "V1"), (7, "V3"), (9, "V5")]
+    got = _quarantine(data_dir)
+    assert [(line, col) for line, col, _ in got] == [
+        (4, "amount_excl_vat"), (8, None),
+        (10, "supplier_name, account, cost_centre, amount_excl_vat, vat, description")]
+    assert "TOO MANY COLUMNS" in str(got[1][2]) and "MISSING COLUMNS" in str(got[2][2])
+
+
+def test_a_last_row_cut_inside_a_quote_is_quarantined(data_dir: DataDir) -> None:
+    text = "\n".join([HEADER, row(1, tail='"x"'), row(2, tail='"unterminated')])
+    write(data_dir, "x.csv", text)
+    load_source(source(max_bad_row_share=0.9), data_dir, KEY)
+    assert _lines(data_dir) == [(2, "V1")]
+    got = _quarantine(data_dir)
+    assert [line for line, _, _ in got] == [3] and "unterminated quote" in str(got[0][2])

@@ -38,7 +38,7 @@ from spendkoll.faults import fault_point
 from spendkoll.ids import classify_supplier_id
 from spendkoll.pii import SQL_CANDIDATE, hide_numbers, mask_personnummer
 from spendkoll.sources import ColumnRule, SourceConfig
-from spendkoll.textio import sha256_of
+from spendkoll.textio import blank_lines, sha256_of
 from spendkoll.warehouse import RAW_TABLES, next_batch_id
 
 FIELD_TYPES = {
@@ -251,13 +251,23 @@ def stage_file(con: duckdb.DuckDBPyConnection, prep: Prepared, cfg: SourceConfig
             if money else "."
 
     # Line numbers: given by the reader (SIE), or record number + header + the
-    # structurally rejected lines before it.
+    # lines the CSV reader did not make a record of before it (structurally
+    # rejected lines, once each, and blank lines).
     if prep.line_column is not None:
         line_expr = f"cast(c{index[_norm_header(prep.line_column)]} as bigint)"
     else:
+        con.execute("drop table if exists skipped_lines")
+        con.execute("create temp table skipped_lines as select distinct cast(line as bigint) "
+                    "as line from rej_errors")
+        blanks = blank_lines(prep.csv_path)
+        if blanks:
+            con.register("blank_arrow", pa.table({"line": pa.array(blanks, pa.int64())}))
+            con.execute("insert into skipped_lines select line from blank_arrow "
+                        "except select line from skipped_lines")
+            con.unregister("blank_arrow")
         line_expr = (
             "rn + 1 + (select count(*) from (select line, row_number() over (order by line) "
-            "as k from rej_errors) r where r.line - 1 - r.k < rn)"
+            "as k from skipped_lines) r where r.line - 1 - r.k < rn)"
         )
     kind_required = ROW_REQUIRED[cfg.kind]
     selects = [f"{line_expr} as source_line"]
@@ -279,9 +289,17 @@ def stage_file(con: duckdb.DuckDBPyConnection, prep: Prepared, cfg: SourceConfig
         f"raw__{f} as value, err__{f} as reason from typed where err__{f} is not null"
         for f in errs
     ]
+    # A structurally broken line once, naming the file's own columns (DuckDB
+    # names them c0, c1, ... and reports a missing column per row).
+    con.execute("drop table if exists header_names")
+    con.execute("create temp table header_names (idx bigint, name varchar)")
+    con.executemany("insert into header_names values (?, ?)", list(enumerate(prep.header)))
     bad_parts.append(
-        "select line, column_name, csv_line as value, "
-        "error_type || ': ' || error_message as reason from rej_errors"
+        "select e.line, string_agg(h.name, ', ' order by h.idx) as column_name, "
+        "any_value(e.csv_line) as value, "
+        "any_value(e.error_type || ': ' || e.error_message) as reason "
+        "from rej_errors e left join header_names h on h.idx = e.column_idx "
+        "group by e.line"
     )
     con.execute(f"create temp table bad as {' union all '.join(bad_parts)}")
 
