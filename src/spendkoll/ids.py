@@ -41,7 +41,8 @@ LEGAL_FORMS = {
     "9": "handelsbolag",
 }
 
-_MISSING_WORDS = {"", "saknas", "-", "okänt", "okand", "okänd", "null", "none", "n/a", "na"}
+_MISSING_WORDS = {"", "saknas", "-", "okänt", "okand", "okänd", "null", "none", "n/a", "na",
+                  "ejangivet", "ej_angivet", "uppgiftsaknas"}
 _UPSTREAM_MASK = re.compile(r"^PNR-[0-9a-fA-F]{6,64}$")
 _FOREIGN_VAT = re.compile(r"^(?!SE)[A-Z]{2}[0-9A-Z+*.]{2,13}$")
 _SPLIT = re.compile(r"[/,&]|\s+(?=\d)|\s+och\s+")
@@ -122,6 +123,24 @@ def _century_for(yymmdd: str, plus: bool, today: date) -> int:
     return century
 
 
+def foreign_vat_ok(text: str) -> bool:
+    """A foreign VAT number with a valid check (python-stdnum): an EU member state's
+    (stdnum.eu.vat), Norway's MVA number, the United Kingdom's or Switzerland's."""
+    from stdnum.ch import vat as ch_vat
+    from stdnum.eu import vat as eu_vat
+    from stdnum.gb import vat as gb_vat
+    from stdnum.no import mva as no_mva
+
+    country = text[:2]
+    if country == "NO":
+        return bool(no_mva.is_valid(text))
+    if country == "GB":
+        return bool(gb_vat.is_valid(text))
+    if country == "CH":
+        return bool(ch_vat.is_valid(text))
+    return bool(eu_vat.is_valid(text))
+
+
 def _one(cell: str, key: bytes, today: date) -> SupplierId:
     text = cell.strip().upper().replace(" ", "")
     if text.lower() in _MISSING_WORDS or set(text) <= {"0", "-"}:
@@ -177,7 +196,16 @@ def _one(cell: str, key: bytes, today: date) -> SupplierId:
             raw_safe=_safe_text(cell),
         )
     if _FOREIGN_VAT.match(text):
-        return SupplierId(text, IdStatus.FOREIGN, legal_form="foreign", raw_safe=cell.strip())
+        if foreign_vat_ok(text):
+            return SupplierId(text, IdStatus.FOREIGN, legal_form="foreign",
+                              raw_safe=cell.strip())
+        # "EJ ANGIVET", "ABC123", a VAT number with a typo: no usable identity
+        return SupplierId(
+            None, IdStatus.MISSING,
+            note="not a valid VAT number (python-stdnum: EU, Norway, United Kingdom, "
+                 "Switzerland); treated as missing",
+            raw_safe=_safe_text(cell),
+        )
     return SupplierId(
         None, IdStatus.INVALID, note="not an organisationsnummer, personnummer or VAT id",
         raw_safe=_safe_text(cell),

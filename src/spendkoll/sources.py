@@ -18,6 +18,7 @@ A sources file is TOML with one ``[[source]]`` table per source::
     delimiter = ";"                 # optional: detected when absent
     decimal = ","                   # optional: detected when absent
     date_format = "%Y-%m-%d"        # optional: ISO, YYYYMMDD and DD/MM/YYYY are tried
+    date_range = ["1980-01-01", "2100-12-31"]  # optional: a date outside is quarantined
     period_from_filename = '(?P<year>\\d{4})-(?P<month>\\d{2})'  # files with no date column
     [source.columns]                # spendkoll field = column in the file
     supplier_id = "orgnr"
@@ -32,6 +33,7 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +114,8 @@ class SourceConfig:
     period: str | None = None
     period_from_filename: re.Pattern[str] | None = None
     max_bad_row_share: float = 0.01
+    # plausible dates: a two-digit year read as year 24, or a typo'd 2204, is quarantined
+    date_range: tuple[str, str] = ("1980-01-01", "2100-12-31")
     sie_accounts: tuple[str, ...] = ("4", "5", "6", "7", "8")
     columns: dict[str, ColumnRule] = field(default_factory=dict)
 
@@ -170,9 +174,17 @@ def parse_source(raw: dict[str, Any], where: str) -> SourceConfig:
     period = raw.get("period")
     if period is not None and not re.fullmatch(r"\d{4}-\d{2}", str(period)):
         raise ConfigError(f"{where}: period must look like 2016-03")
+    date_range = raw.get("date_range", ("1980-01-01", "2100-12-31"))
+    try:
+        low, high = (date.fromisoformat(str(d)) for d in date_range)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{where}: date_range must be two dates YYYY-MM-DD, "
+                          "e.g. [\"1980-01-01\", \"2100-12-31\"]") from None
+    if low >= high:
+        raise ConfigError(f"{where}: date_range must run from an earlier to a later date")
     known = {"name", "kind", "format", "pattern", "replace", "encoding", "delimiter", "decimal",
-             "date_format", "period", "period_from_filename", "max_bad_row_share",
-             "sie_accounts", "columns"}
+             "date_format", "date_range", "period", "period_from_filename",
+             "max_bad_row_share", "sie_accounts", "columns"}
     unknown = set(raw) - known
     if unknown:
         raise ConfigError(f"{where}: unknown setting(s) {', '.join(sorted(unknown))}")
@@ -182,6 +194,7 @@ def parse_source(raw: dict[str, Any], where: str) -> SourceConfig:
         date_format=raw.get("date_format"), period=period,
         period_from_filename=re.compile(pff) if pff else None,
         max_bad_row_share=float(raw.get("max_bad_row_share", 0.01)),
+        date_range=(low.isoformat(), high.isoformat()),
         sie_accounts=tuple(str(a) for a in raw.get("sie_accounts", ("4", "5", "6", "7", "8"))),
         columns=columns,
     )

@@ -160,3 +160,66 @@ def test_a_last_row_cut_inside_a_quote_is_quarantined(data_dir: DataDir) -> None
     assert _lines(data_dir) == [(2, "V1")]
     got = _quarantine(data_dir)
     assert [line for line, _, _ in got] == [3] and "unterminated quote" in str(got[0][2])
+
+
+def test_dates_outside_the_plausible_range_are_quarantined(data_dir: DataDir) -> None:
+    # "24-03-05" reads as the year 24 with the ISO format; 2204 is a typo
+    rows = [ROWS[0], ROWS[1].replace("2024-03-06", "24-03-06"),
+            ROWS[2].replace("2024-03-28", "2204-03-28")]
+    write(data_dir, "x.csv", "\n".join([HEADER, *rows]) + "\n")
+    load_source(source(max_bad_row_share=0.9), data_dir, KEY)
+    assert _lines(data_dir) == [(2, "V1")]
+    got = _quarantine(data_dir)
+    assert [(line, col) for line, col, _ in got] == [(3, "posting_date"), (4, "posting_date")]
+    assert "expected a date between 1980-01-01 and 2100-12-31" in str(got[0][2])
+    assert "read as 0024-03-06" in str(got[0][2])
+    # the range is a source setting
+    write(data_dir, "y.csv", "\n".join([HEADER, ROWS[2].replace("2024-03-28", "1975-01-02")]))
+    load_source(source(max_bad_row_share=0.9, date_range=["1970-01-01", "2030-12-31"]),
+                data_dir, KEY)
+    assert (2, "V3") in _lines(data_dir)
+
+
+def test_excel_formula_without_stored_value_is_quarantined_naming_the_cell(
+        data_dir: DataDir) -> None:
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["contract_id", "title", "supplier_org_number", "start_date", "end_date",
+               "estimated_annual_value"])
+    ws.append(["K1", "Ok", "556036-0793", "2024-01-01", "2025-12-31", 1000])
+    # openpyxl stores the formula but no computed value, as programs that write
+    # XLSX without Excel do
+    ws.append(["K2", "Formel", "556036-0793", "2024-01-01", "2025-12-31", "=F2*12"])
+    folder = data_dir.landing_for("contracts")
+    folder.mkdir(parents=True, exist_ok=True)
+    wb.save(folder / "avtal.xlsx")
+    load_source(source(name="contracts", kind="contracts", format="contracts",
+                       pattern="*.xlsx", max_bad_row_share=0.9), data_dir, KEY)
+    con = db(data_dir)
+    try:
+        assert con.execute("select contract_id, estimated_annual_value from raw.contract"
+                           ).fetchall() == [("K1", Decimal("1000.00"))]
+        got = con.execute("select line, column_name, value, reason from raw.quarantine"
+                          ).fetchall()
+    finally:
+        con.close()
+    assert got == [(3, "estimated_annual_value", "=F2*12",
+                    "cell F3 holds a formula without a stored value: open and save the "
+                    "workbook in Excel, or export values")]
+
+
+@pytest.mark.parametrize(("cell", "status"), [
+    ("DK78479310", "foreign"), ("DE136695976", "foreign"), ("NO923609016MVA", "foreign"),
+    ("EJ ANGIVET", "missing"), ("ABC123", "missing"), ("DK78479311", "missing"),
+])
+def test_foreign_vat_ids_are_validated(data_dir: DataDir, cell: str, status: str) -> None:
+    write(data_dir, "x.csv", "\n".join([HEADER, ROWS[0].replace("556036-0793", cell)]))
+    load_source(source(), data_dir, KEY)
+    con = db(data_dir)
+    try:
+        assert con.execute("select supplier_id_status from raw.ledger_line").fetchall() == [
+            (status,)]
+    finally:
+        con.close()

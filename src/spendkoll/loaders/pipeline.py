@@ -56,6 +56,7 @@ DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%d/%m/%Y", "%Y-%m-%d %H:%M:%S", "%d.%m.%Y
 TRUE_WORDS = ("1", "true", "t", "ja", "j", "yes", "y", "x", "sant")
 FALSE_WORDS = ("0", "false", "f", "nej", "n", "no", "falskt")
 SOLE_TRADER_NAME = "Enskild firma (namn dolt)"
+ERROR_SEP = "\x1f"
 
 
 @dataclass
@@ -69,6 +70,9 @@ class Prepared:
     header: list[str]
     rows_skipped: int = 0
     line_column: str | None = None  # a column holding the original line numbers
+    # a column the reader fills with "column<ERROR_SEP>value<ERROR_SEP>reason" for a
+    # row to quarantine (e.g. an Excel formula without a stored value)
+    error_column: str | None = None
     notes: list[str] = field(default_factory=list)
 
 
@@ -118,7 +122,8 @@ def _money_exprs(raw: str, decimal: str) -> tuple[str, str, str]:
 
 
 def _field_sql(fieldname: str, raw: str, decimal: str, date_format: str | None,
-               required: bool) -> tuple[str, str]:
+               required: bool,
+               date_range: tuple[str, str] = ("1980-01-01", "2100-12-31")) -> tuple[str, str]:
     """(value expression, error expression) for one mapped field."""
     present = f"nullif(trim({raw}), '')"
     kind = FIELD_TYPES.get(fieldname, "text")
@@ -154,6 +159,12 @@ def _field_sql(fieldname: str, raw: str, decimal: str, date_format: str | None,
         err_parts.append(f"when {present} is null then 'required value is empty'")
     if kind != "text":
         err_parts.append(f"when {bad} then {_q('expected ' + expected)}")
+    if kind == "date":
+        low, high = date_range
+        err_parts.append(
+            f"when {value} < date {_q(low)} or {value} > date {_q(high)} then "
+            f"'expected a date between {low} and {high} (source setting date_range); read as ' "
+            f"|| strftime({value}, '%Y-%m-%d')")
     err = f"case {' '.join(err_parts)} end" if err_parts else "null::varchar"
     return value, err
 
@@ -275,11 +286,16 @@ def stage_file(con: duckdb.DuckDBPyConnection, prep: Prepared, cfg: SourceConfig
     for fieldname, (i, rule) in mapped.items():
         raw = _raw_expr(rule, i)
         value, err = _field_sql(fieldname, raw, decimal, cfg.date_format,
-                                fieldname in kind_required)
+                                fieldname in kind_required, cfg.date_range)
         selects.append(f"{value} as {fieldname}")
         selects.append(f"{raw} as raw__{fieldname}")
         selects.append(f"{err} as err__{fieldname}")
         errs.append(fieldname)
+    reader_error = None
+    if prep.error_column is not None:
+        reader_error = f"nullif(c{index[_norm_header(prep.error_column)]}, '')"
+        selects.append(f"{reader_error} as err__reader")
+        errs.append("reader")
     con.execute(f"create temp table typed as select {', '.join(selects)} from src")
 
     any_err = " or ".join(f"err__{f} is not null" for f in errs) or "false"
@@ -287,8 +303,14 @@ def stage_file(con: duckdb.DuckDBPyConnection, prep: Prepared, cfg: SourceConfig
     bad_parts = [
         f"select source_line as line, {_q(prep.columns[f].column)} as column_name, "
         f"raw__{f} as value, err__{f} as reason from typed where err__{f} is not null"
-        for f in errs
+        for f in errs if f != "reader"
     ]
+    if reader_error is not None:
+        sep = _q(ERROR_SEP)
+        bad_parts.append(
+            f"select source_line as line, split_part(err__reader, {sep}, 1) as column_name, "
+            f"split_part(err__reader, {sep}, 2) as value, split_part(err__reader, {sep}, 3) "
+            "as reason from typed where err__reader is not null")
     # A structurally broken line once, naming the file's own columns (DuckDB
     # names them c0, c1, ... and reports a missing column per row).
     con.execute("drop table if exists header_names")
