@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +26,12 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
+# A UTF-8 encoded character above ASCII. In a file read as CP1252, Latin-1 or
+# CP437 it means a mixed encoding (Swedish text in those codepages practically
+# never holds these byte pairs).
+UTF8_CHAR = re.compile(rb"[\xC2-\xDF][\x80-\xBF]|[\xE0-\xEF][\x80-\xBF]{2}|"
+                       rb"[\xF0-\xF4][\x80-\xBF]{3}")
+SINGLE_BYTE = ("cp1252", "latin-1", "iso8859-1", "cp437")
 # Bytes CP1252 leaves undefined: a file with them is Latin-1, not CP1252.
 _CP1252_UNDEFINED = {0x81, 0x8D, 0x8F, 0x90, 0x9D}
 
@@ -66,8 +73,16 @@ def detect_encoding(sample: bytes, declared: str | None = None) -> str:
     try:
         decoder.decode(sample, final=False)
         return "utf-8"
-    except UnicodeDecodeError:
-        pass
+    except UnicodeDecodeError as exc:
+        bad = exc.start
+    if UTF8_CHAR.search(sample):
+        # UTF-8 characters and bytes that are not UTF-8 in one file: whichever
+        # encoding is chosen, part of the text would load garbled
+        line = sample[:bad].count(b"\n") + 1
+        raise FileRejected(
+            f"line {line}: byte 0x{sample[bad]:02X} is not UTF-8, "
+            "but the file also holds UTF-8 characters: it mixes encodings (export it again "
+            "in one encoding)")
     if any(b in _CP1252_UNDEFINED for b in sample):
         return "latin-1"
     return "cp1252"
@@ -138,10 +153,17 @@ def to_utf8(src: Path, dest: Path, layout: TextLayout) -> None:
     decoder = codecs.getincrementaldecoder(layout.encoding)(errors="strict")
     line = 1
     pending_cr = False
+    single_byte = codecs.lookup(layout.encoding).name in SINGLE_BYTE
     with src.open("rb") as fin, dest.open("w", encoding="utf-8", newline="") as fout:
         first = True
         while True:
             chunk = fin.read(CHUNK_BYTES)
+            if single_byte and (m := UTF8_CHAR.search(chunk)):
+                raise FileRejected(
+                    f"line {line + _lines_before(chunk, m.start())}: bytes "
+                    f"{m.group(0).hex(' ').upper()} are a UTF-8 character in a file read as "
+                    f"{layout.encoding}: the file mixes encodings (export it again in one "
+                    "encoding, or set encoding in the source config)")
             try:
                 text = decoder.decode(chunk, final=not chunk)
             except UnicodeDecodeError as exc:

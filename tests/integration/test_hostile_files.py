@@ -223,3 +223,56 @@ def test_foreign_vat_ids_are_validated(data_dir: DataDir, cell: str, status: str
             (status,)]
     finally:
         con.close()
+
+
+def test_utf8_file_with_a_byte_that_is_not_utf8_is_rejected_at_its_line(
+        data_dir: DataDir) -> None:
+    text = "\n".join([HEADER, *ROWS]).encode("utf-8")
+    # line 3: one CP1252 "ö" (0xF6) inside a file that is otherwise UTF-8 ("Åhléns")
+    lines = text.split(b"\n")
+    lines[2] = lines[2].replace(b"Kredit", b"Kr\xf6dit")
+    folder = data_dir.landing_for("ledger")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "mixed.csv").write_bytes(b"\n".join(lines) + b"\n")
+    with pytest.raises(LoadFailed, match=r"mixed.csv: line 3: byte 0xF6 is not UTF-8, but the "
+                                         r"file also holds UTF-8 characters"):
+        load_source(source(), data_dir, KEY)
+    assert totals(data_dir) == (0, None)
+
+
+def test_cp1252_file_with_utf8_after_the_sample_is_rejected_at_its_line(
+        data_dir: DataDir, monkeypatch: pytest.MonkeyPatch) -> None:
+    from spendkoll import textio
+
+    monkeypatch.setattr(textio, "SAMPLE_BYTES", 300)  # the sample ends before line 4
+    rows = [*ROWS, ROWS[0].replace("V1", "V4").replace("Kontorsmaterial", "Köpt")]
+    body = "\n".join([HEADER, *rows[:3]]).encode("cp1252") + b"\n" + rows[3].encode("utf-8")
+    folder = data_dir.landing_for("ledger")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "late.csv").write_bytes(body + b"\n")
+    with pytest.raises(LoadFailed, match=r"late.csv: line 5: bytes C3 85 are a UTF-8 "
+                                         r"character in a file read as cp1252"):
+        load_source(source(), data_dir, KEY)
+    assert totals(data_dir) == (0, None)
+
+
+def test_sie_declaring_format_ansi_is_read_as_cp1252(data_dir: DataDir) -> None:
+    from conftest import FIXTURES
+
+    from spendkoll.paths import project_root
+    from spendkoll.sources import load_sources
+
+    text = (FIXTURES / "sie" / "golden.se").read_bytes().decode("cp437")
+    ansi = text.replace("#FORMAT PC8", "#FORMAT ANSI").encode("cp1252")
+    folder = data_dir.landing_for("sie_ledger")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "ansi.se").write_bytes(ansi)
+    cfg = load_sources(project_root() / "include" / "sources" / "sie_examples.toml")[
+        "sie_ledger"]
+    load_source(cfg, data_dir, KEY)
+    con = db(data_dir)
+    try:
+        texts = {r[0] for r in con.execute("select account_text from raw.ledger_line").fetchall()}
+    finally:
+        con.close()
+    assert texts == {"Läkemedel", "Kontorsmaterial"}

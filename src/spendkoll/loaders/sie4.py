@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import codecs
 import csv
+import re
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from spendkoll.errors import FileRejected
 from spendkoll.loaders.pipeline import Prepared
 from spendkoll.sources import ColumnRule, SourceConfig
+from spendkoll.textio import UTF8_CHAR
 
 OUT_COLUMNS = (
     "source_line", "verification_id", "line_number", "posting_date", "invoice_number",
@@ -107,22 +109,43 @@ def has_unclosed_quote(line: str) -> bool:
     return inside
 
 
+# What a #FORMAT line declares. The SIE 4 specification knows only PC8 (CP437);
+# programs also write ANSI, meaning Windows-1252.
+SIE_FORMATS = {"PC8": "cp437", "ANSI": "cp1252", "UTF8": "utf-8", "UTF-8": "utf-8"}
+_FORMAT_LINE = re.compile(rb"^#FORMAT\s+\"?([A-Za-z0-9-]+)", re.M)
+
+
 def decode_sie(raw: bytes, declared: str | None) -> tuple[str, str, list[str]]:
-    """Text, codec and notes.  PC8 means CP437, but some programs write UTF-8."""
+    """Text, codec and notes. The file's #FORMAT decides (PC8 = CP437, ANSI =
+    CP1252), except that a file which is valid UTF-8 is read as UTF-8 (some
+    programs declare PC8 and write UTF-8). A file mixing UTF-8 characters with
+    bytes that are not UTF-8 is rejected at its first such byte."""
     notes: list[str] = []
     if declared:
         return raw.decode(codecs.lookup(declared).name), declared, notes
+    m = _FORMAT_LINE.search(raw[:4096])
+    fmt = m.group(1).decode("ascii").upper() if m else "PC8"
+    codec = SIE_FORMATS.get(fmt)
+    if codec is None:
+        raise FileRejected(f"#FORMAT {fmt}: expected PC8 (or ANSI, UTF8)")
     try:
         text = raw.decode("utf-8")
         if any(ord(c) > 127 for c in text):
-            notes.append("declares #FORMAT PC8 but is UTF-8; read as UTF-8")
+            if codec != "utf-8":
+                notes.append(f"declares #FORMAT {fmt} but is UTF-8; read as UTF-8")
             if "\ufffd" in text:
                 notes.append("the file holds U+FFFD replacement characters: some text was "
                              "damaged before export (amounts and accounts are unaffected)")
             return text, "utf-8", notes
         return text, "ascii", notes
-    except UnicodeDecodeError:
-        return raw.decode("cp437"), "cp437", notes
+    except UnicodeDecodeError as exc:
+        if codec == "utf-8" or UTF8_CHAR.search(raw):
+            line = raw[:exc.start].count(b"\n") + 1
+            raise FileRejected(
+                f"line {line}: byte 0x{raw[exc.start]:02X} is not UTF-8"
+                + (", but the file also holds UTF-8 characters: it mixes encodings"
+                   if codec != "utf-8" else f" (the file declares #FORMAT {fmt})")) from None
+    return raw.decode(codec), codec, notes
 
 
 def _fill_from_voucher(rows: list[list[str]], dims: list[dict[str, str]],
