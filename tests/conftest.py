@@ -24,6 +24,15 @@ ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
 SHARED_DATA = ROOT.parent / "shared" / "data"
 KEY = b"test-pseudonym-key-0123456789"
+# Deployment settings (.env) that pass `spendkoll check-deployment`.
+GOOD_ENV = {
+    "POSTGRES_USER": "airflow", "POSTGRES_DB": "airflow",
+    "POSTGRES_PASSWORD": "a-database-password", "AIRFLOW_ADMIN_USER": "admin",
+    "AIRFLOW_ADMIN_PASSWORD": "a-long-admin-password",
+    "AIRFLOW_JWT_SECRET": "0123456789abcdef0123456789abcdef",
+    "AIRFLOW_FERNET_KEY": "ZmDfcTF7_60GrrY167zsiPd67pEvs0aGOv2oasOM1Pg=",
+    "SPENDKOLL_PSEUDONYM_KEY": "a-pseudonym-key-of-some-length",
+}
 
 
 @pytest.fixture(autouse=True)

@@ -220,6 +220,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+def cmd_check_deployment(args: argparse.Namespace) -> int:
+    from spendkoll.deployment import deployment_problems
+
+    problems = deployment_problems()
+    for problem in problems:
+        print(f"spendkoll: {problem}", file=sys.stderr)
+    if problems:
+        print("spendkoll: the deployment settings are not ready; nothing was started",
+              file=sys.stderr)
+        return 1
+    print("deployment settings: ok")
+    return 0
+
+
 def cmd_airflow_standalone(args: argparse.Namespace) -> int:
     from spendkoll.orchestration.local_airflow import airflow_env, setup_airflow
     from spendkoll.paths import project_root
@@ -312,6 +326,10 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="generate the demo region and run the DAGs in Airflow")
     d.add_argument("--lines", type=int, default=200_000)
     d.set_defaults(func=cmd_demo)
+
+    cd = sub.add_parser("check-deployment", help="check the deployment's settings (.env): no "
+                        "placeholder, a valid Fernet key, strong secrets; exit 1 if not")
+    cd.set_defaults(func=cmd_check_deployment)
 
     a = sub.add_parser("airflow-standalone", help="start Airflow standalone on the data dir")
     a.set_defaults(func=cmd_airflow_standalone)
