@@ -51,7 +51,7 @@ def cmd_load(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return 2
         try:
-            results = load_source(sources[name], data)
+            results = load_source(sources[name], data, confirm=set(args.confirm or ()))
         except LoadFailed as exc:
             results = exc.results  # type: ignore[assignment]
             print(str(exc), file=sys.stderr)
@@ -271,6 +271,10 @@ def build_parser() -> argparse.ArgumentParser:
     ld = sub.add_parser("load", help="load landing files into the warehouse")
     ld.add_argument("source", nargs="*", help="source names (default: all)")
     ld.add_argument("--sources", help="sources file (default $SPENDKOLL_SOURCES or the demo's)")
+    ld.add_argument("--confirm", action="append", metavar="FILE",
+                    help="load this delivery although it removes or changes more than the "
+                    "source's max_change_share of what is loaded (taken back from rejected/ "
+                    "when it was held there); repeatable")
     ld.set_defaults(func=cmd_load)
 
     st = sub.add_parser("status", help="what has been loaded, per source")

@@ -19,6 +19,8 @@ A sources file is TOML with one ``[[source]]`` table per source::
     decimal = ","                   # optional: detected when absent
     date_format = "%Y-%m-%d"        # optional: ISO, YYYYMMDD and DD/MM/YYYY are tried
     date_range = ["1980-01-01", "2100-12-31"]  # optional: a date outside is quarantined
+    max_change_share = 0.5          # a delivery removing/changing more of a period is held
+    confirm = ["ledger_2024-04.csv"] # deliveries confirmed despite a large change
     period_from_filename = '(?P<year>\\d{4})-(?P<month>\\d{2})'  # files with no date column
     [source.columns]                # spendkoll field = column in the file
     supplier_id = "orgnr"
@@ -116,6 +118,10 @@ class SourceConfig:
     max_bad_row_share: float = 0.01
     # plausible dates: a two-digit year read as year 24, or a typo'd 2204, is quarantined
     date_range: tuple[str, str] = ("1980-01-01", "2100-12-31")
+    # load-to-load stability: a delivery removing or changing more than this share of
+    # a period's lines or amount (of the register's rows) is held until confirmed
+    max_change_share: float = 0.5
+    confirm: tuple[str, ...] = ()  # file names (glob patterns) confirmed beforehand
     sie_accounts: tuple[str, ...] = ("4", "5", "6", "7", "8")
     columns: dict[str, ColumnRule] = field(default_factory=dict)
 
@@ -184,7 +190,13 @@ def parse_source(raw: dict[str, Any], where: str) -> SourceConfig:
         raise ConfigError(f"{where}: date_range must run from an earlier to a later date")
     known = {"name", "kind", "format", "pattern", "replace", "encoding", "delimiter", "decimal",
              "date_format", "date_range", "period", "period_from_filename",
-             "max_bad_row_share", "sie_accounts", "columns"}
+             "max_bad_row_share", "max_change_share", "confirm", "sie_accounts", "columns"}
+    max_change = float(raw.get("max_change_share", 0.5))
+    if not 0 < max_change <= 1:
+        raise ConfigError(f"{where}: max_change_share must be above 0 and at most 1")
+    confirm = raw.get("confirm", [])
+    if not isinstance(confirm, list) or not all(isinstance(c, str) for c in confirm):
+        raise ConfigError(f"{where}: confirm must be a list of file names")
     unknown = set(raw) - known
     if unknown:
         raise ConfigError(f"{where}: unknown setting(s) {', '.join(sorted(unknown))}")
@@ -195,6 +207,7 @@ def parse_source(raw: dict[str, Any], where: str) -> SourceConfig:
         period_from_filename=re.compile(pff) if pff else None,
         max_bad_row_share=float(raw.get("max_bad_row_share", 0.01)),
         date_range=(low.isoformat(), high.isoformat()),
+        max_change_share=max_change, confirm=tuple(confirm),
         sie_accounts=tuple(str(a) for a in raw.get("sie_accounts", ("4", "5", "6", "7", "8"))),
         columns=columns,
     )

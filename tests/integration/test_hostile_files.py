@@ -276,3 +276,52 @@ def test_sie_declaring_format_ansi_is_read_as_cp1252(data_dir: DataDir) -> None:
     finally:
         con.close()
     assert texts == {"Läkemedel", "Kontorsmaterial"}
+
+
+def test_an_empty_contract_register_is_held_until_confirmed(data_dir: DataDir) -> None:
+    cfg = source(name="contracts", kind="contracts", format="contracts", pattern="*.csv")
+    header = ("contract_id;title;supplier_org_number;supplier_name;category;start_date;"
+              "end_date;latest_end_date;contract_type;procured_by;registered_date;"
+              "estimated_annual_value")
+    rows = [f"K{i};T;556036-0793;AB;KA-KO;2024-01-01;2025-12-31;;ramavtal;"
+            "Upphandlingsenheten;2023-12-01;1" for i in range(4)]
+    write(data_dir, "avtal.csv", "\n".join([header, *rows]) + "\n", landing="contracts")
+    load_source(cfg, data_dir, KEY)
+    write(data_dir, "avtal_tom.csv", header + "\n", landing="contracts")
+    with pytest.raises(LoadFailed, match=r"held: .*4 rows loaded, the delivery has 0.*"
+                                         r"spendkoll load contracts --confirm avtal_tom.csv"):
+        load_source(cfg, data_dir, KEY)
+
+    def register() -> int:
+        con = db(data_dir)
+        try:
+            return int(con.execute("select count(*) from raw.contract").fetchone()[0])
+        finally:
+            con.close()
+
+    assert register() == 4
+    held = list((data_dir.rejected / "contracts").glob("*_avtal_tom.csv"))
+    assert held and "held:" in held[0].with_name(held[0].name + ".reason.txt").read_text()
+    # confirmed: taken back from rejected/ and loaded; the register is empty
+    from spendkoll.cli import main
+
+    assert main(["--data-dir", str(data_dir.root), "load", "contracts", "--confirm",
+                 "avtal_tom.csv", "--sources", str(_sources_file(data_dir))]) == 0
+    assert register() == 0
+    assert not list((data_dir.rejected / "contracts").glob("*_avtal_tom.csv"))
+
+
+def _sources_file(data: DataDir) -> str:
+    path = data.root / "sources.toml"
+    path.write_text('[[source]]\nname = "contracts"\nkind = "contracts"\nformat = "contracts"\n'
+                    'pattern = "*.csv"\n', encoding="utf-8")
+    return str(path)
+
+
+def test_a_small_correction_loads_without_confirmation(data_dir: DataDir) -> None:
+    write(data_dir, "ledger_2024-03.csv", "\n".join([HEADER, *ROWS]) + "\n")
+    load_source(source(), data_dir, KEY)
+    corrected = [ROWS[0], ROWS[1], ROWS[2].replace("12 345,00", "12 000,00")]
+    write(data_dir, "ledger_2024-03.csv", "\n".join([HEADER, *corrected]) + "\n")
+    [r] = load_source(source(), data_dir, KEY)
+    assert r.status == "loaded" and totals(data_dir) == (3, TOTAL - Decimal("345.00"))

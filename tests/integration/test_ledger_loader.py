@@ -166,14 +166,18 @@ def test_corrected_redelivery_replaces_the_month(data_dir):
     # March again, corrected: only the first line, amount 999,99.
     corrected = ROWS[0].replace("1000,50", "999,99")
     write(data_dir, "ledger_2024-03.csv", "\n".join([HEADER, corrected]) + "\n")
-    [r] = load_source(source(), data_dir, KEY)
+    # 3 lines to 1 is more than max_change_share (0.5): held until confirmed
+    with pytest.raises(LoadFailed, match=r"held: .*2024-03: 3 lines loaded, the delivery has 1"):
+        load_source(source(), data_dir, KEY)
+    assert totals(data_dir) == (4, TOTAL + Decimal("1000.50"))
+    [r] = load_source(source(), data_dir, KEY, confirm={"ledger_2024-03.csv"})
     assert r.status == "loaded" and r.replaced_batches
     # March is now 999,99; April (1000,50) untouched.
     assert totals(data_dir) == (2, Decimal("999.99") + Decimal("1000.50"))
     con = db(data_dir)
     statuses = dict(con.execute("select file_name || batch_id, status from raw.load_batch")
                     .fetchall())
-    assert sorted(statuses.values()) == ["loaded", "loaded", "replaced"]
+    assert sorted(statuses.values()) == ["loaded", "loaded", "rejected", "replaced"]
 
 
 def test_day_scope_replaces_only_the_days_in_the_file(data_dir):
@@ -181,7 +185,8 @@ def test_day_scope_replaces_only_the_days_in_the_file(data_dir):
     load_source(source(replace="day"), data_dir, KEY)
     extra = ROWS[2].replace("12 345,00", "1,00").replace("V3;", "V8;")  # same day 2024-03-28
     write(data_dir, "day_2024-03-28.csv", "\n".join([HEADER, extra]) + "\n")
-    load_source(source(replace="day"), data_dir, KEY)
+    # (12 345,00 -> 1,00 on that day: confirmed beforehand in the source config)
+    load_source(source(replace="day", confirm=["day_*.csv"]), data_dir, KEY)
     assert totals(data_dir) == (3, Decimal("1000.50") - Decimal("200.25") + Decimal("1.00"))
 
 

@@ -433,8 +433,53 @@ def _scope(con: duckdb.DuckDBPyConnection, cfg: SourceConfig, table: str,
     return keys, f"source_name = {src} and period in ({where_keys}) and batch_id <> {batch_id}"
 
 
+def _hold_large_change(con: duckdb.DuckDBPyConnection, cfg: SourceConfig, table: str,
+                       where: str, batch_id: int, file_name: str) -> None:
+    """Load-to-load stability: refuse (hold) a delivery that would remove or change
+    more than ``cfg.max_change_share`` of the lines or the amount it replaces, per
+    period (per day with replace = "day"; the whole register for a contract
+    register). Almost always a wrong file: a corrected month holding one row, an
+    empty register. Confirmed with ``spendkoll load --confirm FILE`` or the source
+    setting ``confirm``."""
+    share = cfg.max_change_share
+    if cfg.kind == "contracts" or cfg.replace in ("file", "snapshot"):
+        unit, amount = "'the delivery it replaces'", (
+            "null" if cfg.kind == "contracts" else "sum(amount)")
+    elif cfg.replace == "day":
+        unit, amount = f"cast({'posting_date' if cfg.kind == 'ledger' else 'order_date'} "\
+            "as varchar)", "sum(amount)"
+    else:
+        unit, amount = "period", "sum(amount)"
+    old = {u: (n, a) for u, n, a in con.execute(
+        f"select {unit}, count(*), {amount} from {table} where {where} group by 1").fetchall()}
+    if not old:
+        return  # nothing loaded before in this scope: a first delivery
+    new = {u: (n, a) for u, n, a in con.execute(
+        f"select {unit}, count(*), {amount} from {table} where batch_id = ? group by 1",
+        [batch_id]).fetchall()}
+    what = "rows" if cfg.kind == "contracts" else "lines"
+    problems = []
+    for u in sorted(old, key=str):
+        old_n, old_a = old[u]
+        new_n, new_a = new.get(u, (0, None))
+        if new_n < old_n * (1 - share):
+            problems.append(f"{u}: {old_n:,} {what} loaded, the delivery has {new_n:,}")
+        elif old_a is not None and old_a != 0 and \
+                abs((new_a or 0) - old_a) > Decimal(str(share)) * abs(old_a):
+            problems.append(f"{u}: SEK {old_a:,.2f} loaded, the delivery has "
+                            f"SEK {(new_a or 0):,.2f}")
+    if problems:
+        raise FileRejected(
+            f"held: this delivery would remove or change more than {share:.0%} of what is "
+            f"loaded ({'; '.join(problems[:6])}{'; ...' if len(problems) > 6 else ''}). "
+            "Nothing was changed. If the delivery is right, confirm it: "
+            f"`spendkoll load {cfg.name} --confirm {file_name}` (it is taken back from "
+            f"rejected/{cfg.name}/), or list it in the source setting confirm")
+
+
 def load_file(con: duckdb.DuckDBPyConnection, path: Path, cfg: SourceConfig, reader: Reader,
-              archive_dir: Path, work_dir: Path, key: bytes) -> LoadResult:
+              archive_dir: Path, work_dir: Path, key: bytes,
+              confirmed: bool = False) -> LoadResult:
     """Load one landing file.  Raises :class:`FileRejected` when nothing may be loaded."""
     file_name = path.name
     digest = sha256_of(path)
@@ -498,6 +543,8 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, cfg: SourceConfig, rea
         con.execute(_insert_sql(cfg.kind, table, info["mapped"], batch_id,  # type: ignore[arg-type]
                                 cfg.name, derived_date))
         keys, where = _scope(con, cfg, table, derived_period, file_name, batch_id)
+        if not confirmed:
+            _hold_large_change(con, cfg, table, where, batch_id, file_name)
         affected = [r[0] for r in con.execute(
             f"select distinct batch_id from {table} where {where}").fetchall()]
         con.execute(f"delete from {table} where {where}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import logging
 import shutil
 from datetime import datetime
@@ -84,8 +85,21 @@ def remove_orphans(con: duckdb.DuckDBPyConnection, cfg: SourceConfig, data: Data
         shutil.rmtree(work)
 
 
+def take_back_held(cfg: SourceConfig, data: DataDir, names: set[str]) -> None:
+    """Move confirmed deliveries that were held back from rejected/ to landing."""
+    landing = data.landing_for(cfg.landing_dir_name)
+    for name in names:
+        if (landing / name).exists():
+            continue
+        held = sorted((data.rejected / cfg.name).glob(f"*_{name}"))
+        if held:
+            landing.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(held[-1]), landing / name)
+            held[-1].with_name(held[-1].name + ".reason.txt").unlink(missing_ok=True)
+
+
 def load_source(cfg: SourceConfig, data: DataDir | None = None,
-                key: bytes | None = None) -> list[LoadResult]:
+                key: bytes | None = None, confirm: set[str] | None = None) -> list[LoadResult]:
     """Load every landing file of a source; raise :class:`LoadFailed` if any was rejected.
 
     Good files are loaded even when another file of the same run is rejected;
@@ -94,6 +108,9 @@ def load_source(cfg: SourceConfig, data: DataDir | None = None,
     data = (data or DataDir.from_env()).ensure()
     key = key or pseudonym_key()
     results: list[LoadResult] = []
+    confirm = set(confirm or ())
+    if confirm:
+        take_back_held(cfg, data, confirm)
     files = landing_files(cfg, data)
     ignored = ignored_files(cfg, data)
     with writer(data.warehouse) as con:
@@ -102,8 +119,10 @@ def load_source(cfg: SourceConfig, data: DataDir | None = None,
         for path in files:
             work = data.work / cfg.name
             try:
+                confirmed = path.name in confirm or any(
+                    fnmatch.fnmatch(path.name, pattern) for pattern in cfg.confirm)
                 result = load_file(con, path, cfg, reader_for(cfg, path),
-                                   data.archive / cfg.name, work, key)
+                                   data.archive / cfg.name, work, key, confirmed)
             except FileRejected as exc:
                 reason = hide_numbers(f"{path.name}: {exc}") or ""
                 log.error("rejected %s", reason)
