@@ -18,8 +18,10 @@ and only the few candidates in Python.
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import date
+from typing import Any
 
 from spendkoll.ids import _century_for, _valid_birth_date, luhn_ok, pseudonymise
 
@@ -76,3 +78,31 @@ def hide_numbers(text: str | None) -> str | None:
     if text is None:
         return None
     return _NUMBER_RUN.sub(HIDDEN, mask_personnummer(text))
+
+
+_installed = False
+
+
+def install_log_masking() -> None:
+    """Mask personnummer in every log record this process creates, whichever
+    logger writes it (spendkoll's, Airflow's task log, dbt's): the message is
+    formatted and masked when the record is made. Idempotent."""
+    global _installed
+    if _installed:
+        return
+    previous = logging.getLogRecordFactory()
+
+    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a broken format string stays as it is
+            return record
+        if any(ch.isdigit() for ch in message):
+            masked = mask_personnummer(message)
+            if masked != message:
+                record.msg, record.args = masked, ()
+        return record
+
+    logging.setLogRecordFactory(factory)
+    _installed = True

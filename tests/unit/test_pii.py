@@ -56,3 +56,19 @@ def test_numbers_that_only_look_alike_are_kept(text: str) -> None:
 def test_several_in_one_text() -> None:
     text = "811218-9876 och 19811218 9876; 556036-0793"
     assert mask_personnummer(text) == f"{MASK} och {MASK}; 556036-0793"
+
+
+def test_log_records_are_masked_whichever_logger_writes_them(
+        caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    import spendkoll  # noqa: F401 - importing installs the masking
+
+    with caplog.at_level(logging.INFO):
+        logging.getLogger("airflow.task").info("rejected %s: line 3 %s", "x.csv",
+                                               "811218-9876")
+        logging.getLogger("spendkoll.loaders.run").warning("name 19811218 9876 here")
+        logging.getLogger("any").info("invoice 811218-9875 is not one")
+    messages = [r.getMessage() for r in caplog.records]
+    assert messages == [f"rejected x.csv: line 3 {MASK}", f"name {MASK} here",
+                        "invoice 811218-9875 is not one"]
