@@ -325,3 +325,27 @@ def test_a_small_correction_loads_without_confirmation(data_dir: DataDir) -> Non
     write(data_dir, "ledger_2024-03.csv", "\n".join([HEADER, *corrected]) + "\n")
     [r] = load_source(source(), data_dir, KEY)
     assert r.status == "loaded" and totals(data_dir) == (3, TOTAL - Decimal("345.00"))
+
+
+def test_controller_report_compares_each_delivery_with_the_one_before(
+        data_dir: DataDir) -> None:
+    from spendkoll.quality.report import build_report
+    from spendkoll.transform.dbt import run_dbt
+
+    write(data_dir, "ledger_2024-03.csv", "\n".join([HEADER, *ROWS]) + "\n")
+    load_source(source(), data_dir, KEY)
+    assert run_dbt(["build"], data_dir).returncode == 0
+    build_report(data_dir)
+    corrected = [ROWS[0], ROWS[1], ROWS[2].replace("12 345,00", "12 000,00")]
+    write(data_dir, "ledger_2024-03.csv", "\n".join([HEADER, *corrected]) + "\n")
+    load_source(source(), data_dir, KEY)
+    assert run_dbt(["build"], data_dir).returncode == 0
+    page = build_report(data_dir).index.read_text(encoding="utf-8")
+    table = page[page.index('<table id="deliveries">'):]
+    table = table[:table.index("</table>")]
+    rows = table.split("<tr>")[2:]
+    assert len(rows) == 1  # the current delivery, beside the one it replaced
+    cells = [c.split("<")[0] for c in rows[0].split(">")[1::2]][:12]
+    # 13,145.25 -> 12,800.25 (-3 %), 3 lines and 2 suppliers unchanged
+    assert cells[:5] == ["ledger", "ledger_2024-03.csv", "3", "12,800.25", "2"]
+    assert cells[7:11] == ["ledger_2024-03.csv", "+0 %", "-3 %", "+0 %"]

@@ -56,6 +56,59 @@ CONTRACT_EXCEPTION_COLUMNS = [
     "explanation_sv", "explanation_en", "accepted_values",
 ]
 
+# Every ledger delivery's profile, kept once its lines are built (it outlives the
+# batch when a later delivery replaces it): the load-to-load comparison.
+PROFILE_DDL = """
+create schema if not exists quality;
+create table if not exists quality.delivery_profile (
+    batch_id            bigint not null,
+    source_name         varchar not null,
+    file_name           varchar not null,
+    lines               bigint not null,
+    amount              decimal(18, 2),
+    suppliers           bigint not null,
+    addressable_pct     decimal(7, 2),
+    investment_pct      decimal(7, 2),
+    non_addressable_pct decimal(7, 2),
+    internal_pct        decimal(7, 2),
+    unclassified_pct    decimal(7, 2),
+    profiled_at         timestamp not null
+);
+"""
+
+PROFILE_SQL = """
+insert into quality.delivery_profile
+select f.batch_id, b.source_name, b.file_name, count(*), sum(f.amount),
+       count(distinct f.supplier_key),
+       {shares}, ?
+from marts.fct_spend f
+join raw.load_batch b using (batch_id)
+where f.batch_id not in (select batch_id from quality.delivery_profile)
+group by f.batch_id, b.source_name, b.file_name
+"""
+
+# Each delivery beside the one before it: the delivery it replaced, else the
+# source's previous one.
+DELIVERY_SQL = """
+with p as (select * from quality.delivery_profile),
+b as (select * from raw.load_batch)
+select cur.source_name, cur.file_name, cur.batch_id, cur.lines, cur.amount, cur.suppliers,
+       cur.addressable_pct, cur.unclassified_pct,
+       prev.file_name, prev.lines, prev.amount, prev.suppliers, prev.addressable_pct,
+       prev.unclassified_pct
+from p as cur
+left join lateral (
+    select * from p as o
+    where o.source_name = cur.source_name and o.batch_id < cur.batch_id
+    order by (o.batch_id in (select batch_id from b where replaced_by = cur.batch_id)) desc,
+             o.batch_id desc
+    limit 1
+) as prev on true
+where cur.batch_id in (select batch_id from b where status = 'loaded')
+order by cur.batch_id desc
+limit 60
+"""
+
 RUN_DDL = """
 create schema if not exists quality;
 create table if not exists quality.exception_run (
@@ -118,13 +171,26 @@ def build_report(data: DataDir, validation_summaries: list[str] | None = None,
             select {cols} from marts.dq_invoice_exceptions
             order by abs(amount) desc, exception_id limit {HTML_MAX_ROWS}""").fetchall()
         contract_rows = _contract_exceptions(con, folder / "contract_exceptions.csv")
+        deliveries = _delivery_profiles(con, run_at)
         ignored = con.execute("select source_name, file_name, first_seen from raw.ignored_file "
                               "order by 1, 2").fetchall()
     index = folder / "index.html"
     _write_html(index, run_at, total, by_rule, by_unit, trend, validation, top,
-                validation_summaries or [], docs_index, contract_rows, ignored)
+                validation_summaries or [], docs_index, contract_rows, ignored, deliveries)
     return QualityReport(folder, index, csv_path, xlsx_path, total,
                          [(r[0], r[1], r[2], int(r[3]), Decimal(r[4])) for r in by_rule])
+
+
+def _delivery_profiles(con: Any, run_at: datetime) -> list[Any]:
+    """Profile the deliveries built since the last report, and return each recent
+    delivery beside the one before it."""
+    con.execute(PROFILE_DDL)
+    shares = ", ".join(
+        f"round(100.0 * sum(f.amount) filter (where f.spend_class = '{c}') "
+        "/ nullif(sum(f.amount), 0), 2)"
+        for c in ("addressable", "investment", "non_addressable", "internal", "unclassified"))
+    con.execute(PROFILE_SQL.format(shares=shares), [run_at])
+    return list(con.execute(DELIVERY_SQL).fetchall())
 
 
 def _contract_exceptions(con: Any, path: Path) -> list[Any]:
@@ -253,8 +319,33 @@ def _write_html(path: Path, run_at: datetime, total: int, by_rule: list[Any],
                 by_unit: list[Any], trend: list[Any], validation: list[Any], top: list[Any],
                 summaries: list[str], docs_index: Path | None,
                 contract_rows: list[Any] | None = None,
-                ignored: list[Any] | None = None) -> None:
+                ignored: list[Any] | None = None,
+                deliveries: list[Any] | None = None) -> None:
     failed = [v for v in validation if not v[6]]
+
+    def num(v: Any, fmt: str = "{:,.0f}") -> str:
+        return "" if v is None else fmt.format(float(v))
+
+    def delta(now: Any, before: Any) -> str:
+        if now is None or before is None or float(before) == 0:
+            return ""
+        return f"{100.0 * (float(now) - float(before)) / abs(float(before)):+.0f} %"
+
+    drows = "".join(
+        f"<tr><td>{html.escape(str(d[0]))}</td><td>{html.escape(str(d[1]))}</td>"
+        f'<td class="num">{num(d[3])}</td><td class="num">{num(d[4], "{:,.2f}")}</td>'
+        f'<td class="num">{num(d[5])}</td><td class="num">{num(d[6], "{:.2f}")}</td>'
+        f'<td class="num">{num(d[7], "{:.2f}")}</td>'
+        f"<td>{html.escape(str(d[8] or '-'))}</td>"
+        f'<td class="num">{delta(d[3], d[9])}</td><td class="num">{delta(d[4], d[10])}</td>'
+        f'<td class="num">{delta(d[5], d[11])}</td>'
+        f'<td class="num">{num(d[12], "{:.2f}")}</td></tr>'
+        for d in (deliveries or []))
+    delivery_table = (
+        '<table id="deliveries"><tr><th>källa</th><th>fil</th><th>rader</th><th>belopp, kr</th>'
+        "<th>leverantörer</th><th>påverkbar %</th><th>oklassificerat %</th><th>föregående</th>"
+        "<th>rader ±</th><th>belopp ±</th><th>leverantörer ±</th><th>föreg. påverkbar %</th>"
+        f"</tr>{drows}</table>") if deliveries else "<p>Inga leveranser ännu.</p>"
     ignored_note = (
         "<p class=\"fail\" id=\"ignored\">Inte inlästa: " + ", ".join(
             f"{html.escape(str(src))}/{html.escape(str(name))} (sedan {first:%Y-%m-%d})"
@@ -304,6 +395,11 @@ def _write_html(path: Path, run_at: datetime, total: int, by_rule: list[Any],
 (filter på varje kolumn).</p>{ignored_note}{docs}
 <h2 id="contracts">Avtalskatalogen: värden som inte känns igen</h2>
 {contracts}
+<h2>Leveranser mot föregående</h2>
+<p>Varje leverans av huvudboken mot den den ersatte (annars källans föregående):
+rader, belopp, leverantörer och andel per spendklass. En leverans som skulle ta bort
+eller ändra mer än källans <code>max_change_share</code> hålls tillbaka tills den bekräftas.</p>
+{delivery_table}
 <h2>Validering (senaste körningen per steg)</h2>
 <p>{len(failed)} av {len(validation)} förväntningar uppfylls inte.
 Blockerande fel stoppar publiceringen; varningar rapporteras.</p>
