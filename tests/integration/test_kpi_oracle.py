@@ -229,6 +229,16 @@ def _money(cents: int) -> str:
     return f"{sign}{abs(cents) // 100}.{abs(cents) % 100:02d}"
 
 
+def danish_vat(n: int) -> str:
+    """A valid Danish VAT (CVR) number, the n-th from 10000000 with a valid mod-11 check
+    (the README: foreign VAT ids are checked; an invalid one counts as missing)."""
+    weights = (2, 7, 6, 5, 4, 3, 2, 1)
+    candidate = 10000000 + 13 * n
+    while sum(w * int(d) for w, d in zip(weights, str(candidate), strict=True)) % 11:
+        candidate += 1
+    return f"DK{candidate}"
+
+
 @st.composite
 def batches(draw: st.DrawFn) -> dict[str, Any]:
     """One load + build: ~28 independent cases, their files, and the as-of date."""
@@ -284,7 +294,7 @@ def batches(draw: st.DrawFn) -> dict[str, Any]:
                 number = personal_number(n)
                 forms = [f"{number[:6]}-{number[6:]}", "19" + number]
             else:
-                number = f"DK{10000000 + n}"
+                number = danish_vat(n)
                 forms = [number]
             suppliers.append(
                 {

@@ -156,8 +156,8 @@ def supplier_identity(cell: str | None, pseudonym_key: bytes, today: date) -> Su
 
     An organisationsnummer in any form (``556036-0793``, ``5560360793``, ``165560360793``,
     ``SE556036079301``) is checked (Luhn; third digit >= 2 tells it from a personnummer)
-    and keyed ``NNNNNN-NNNN``; a valid personnummer becomes ``PNR-`` + keyed hash; a foreign
-    VAT id (two letters, not SE) is kept as written; anything else has no key.
+    and keyed ``NNNNNN-NNNN``; a valid personnummer becomes ``PNR-`` + keyed hash; a valid
+    foreign VAT id (two letters, not SE) is kept as written; anything else has no key.
     """
     text = (cell or "").strip().upper().replace(" ", "")
     if not text:
@@ -188,8 +188,20 @@ def supplier_identity(cell: str | None, pseudonym_key: bytes, today: date) -> Su
             return SupplierIdentity(None)
         return SupplierIdentity(pseudonymise(f"{century:02d}{digits}", pseudonym_key))
     if len(text) >= 4 and text[:2].isalpha() and text[:2] != "SE" and text[2:].isalnum():
-        return SupplierIdentity(text)
+        # README: foreign VAT ids are checked with python-stdnum (EU, Norway, the United
+        # Kingdom, Switzerland); anything else counts as a missing id.
+        return SupplierIdentity(text if _foreign_vat_valid(text) else None)
     return SupplierIdentity(None)
+
+
+def _foreign_vat_valid(text: str) -> bool:
+    from stdnum.ch import vat as ch
+    from stdnum.eu import vat as eu
+    from stdnum.gb import vat as gb
+    from stdnum.no import mva as no
+
+    module = {"NO": no, "GB": gb, "CH": ch}.get(text[:2], eu)
+    return bool(module.is_valid(text))
 
 
 def _date_or_none(text: str | None) -> date | None:
