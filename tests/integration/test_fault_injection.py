@@ -17,7 +17,6 @@ kill the test asserts what a data engineer needs before the next night:
 
 from __future__ import annotations
 
-import csv
 import os
 import re
 import shutil
@@ -29,8 +28,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import KEY
+from conftest import KEY, drop_planted_malformed_rows
 from test_incremental_build import marts
+from test_incremental_build import query as rows
 
 from spendkoll.bench import new_day
 
@@ -63,14 +63,6 @@ def _env(fault: str | None = None) -> dict[str, str]:
 
 def killed(proc: subprocess.CompletedProcess[str]) -> bool:
     return proc.returncode == -signal.SIGKILL
-
-
-def rows(db: Path, sql: str) -> list[tuple[object, ...]]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def warehouse(root: Path) -> Path:
@@ -137,15 +129,7 @@ def landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
     dropped: at this size they would reject May whole)."""
     root = tmp_path_factory.mktemp("fault-landing") / "var"
     spendkoll(root, "generate", "--lines", str(DEMO_LINES), "--years", "1")
-    with (root / "demo" / "answers" / "quarantine_expected.csv").open(encoding="utf-8") as f:
-        bad = [(r["file"], int(r["line"])) for r in csv.DictReader(f, delimiter=";")]
-    assert bad
-    for name in {f for f, _ in bad}:
-        path = root / "landing" / "ledger" / name
-        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-        drop = {ln for f, ln in bad if f == name}  # the header is line 1
-        path.write_text("".join(x for i, x in enumerate(lines, start=1) if i not in drop),
-                        encoding="utf-8")
+    drop_planted_malformed_rows(root)
     return root / "landing"
 
 

@@ -41,7 +41,7 @@ import duckdb
 import openpyxl
 import pytest
 import yaml
-from conftest import FIXTURES, KEY
+from conftest import FIXTURES, KEY, drop_planted_malformed_rows
 from test_incremental_build import marts, query
 
 from spendkoll.bench import new_day
@@ -217,15 +217,7 @@ def demo_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
     what these tests are about)."""
     root = tmp_path_factory.mktemp("demo-files") / "var"
     spendkoll(root, "generate", "--lines", str(DEMO_LINES), "--years", "1")
-    with (root / "demo" / "answers" / "quarantine_expected.csv").open(encoding="utf-8") as f:
-        bad = [(r["file"], int(r["line"])) for r in csv.DictReader(f, delimiter=";")]
-    assert bad
-    for name in {f for f, _ in bad}:
-        path = root / "landing" / "ledger" / name
-        header, lines = data_lines(path)
-        drop = {ln for f, ln in bad if f == name}
-        # line numbers count the header as line 1
-        write_lines(path, header, [x for i, x in enumerate(lines, start=2) if i not in drop])
+    drop_planted_malformed_rows(root)
     return root / "landing"
 
 
