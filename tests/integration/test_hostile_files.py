@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from conftest import KEY, source
+from test_incremental_build import query
 from test_ledger_loader import HEADER, ROWS, TOTAL, db, totals, write
 
 from spendkoll.errors import LoadFailed
@@ -16,12 +17,8 @@ from spendkoll.paths import DataDir
 
 
 def batches(data: DataDir) -> list[tuple[object, ...]]:
-    con = db(data)
-    try:
-        return con.execute("select file_name, status, message from raw.load_batch "
-                           "order by file_name").fetchall()
-    finally:
-        con.close()
+    return query(data.warehouse, "select file_name, status, message from raw.load_batch "
+                                 "order by file_name")
 
 
 def test_ledger_without_posting_date_column_is_rejected_and_others_load(
@@ -116,21 +113,13 @@ def test_a_file_no_pattern_matches_is_reported_not_skipped_in_silence(
 
 
 def _quarantine(data: DataDir) -> list[tuple[object, ...]]:
-    con = db(data)
-    try:
-        return con.execute("select line, column_name, reason from raw.quarantine "
-                           "order by line").fetchall()
-    finally:
-        con.close()
+    return query(data.warehouse, "select line, column_name, reason from raw.quarantine "
+                                 "order by line")
 
 
 def _lines(data: DataDir) -> list[tuple[object, ...]]:
-    con = db(data)
-    try:
-        return con.execute("select source_line, verification_id from raw.ledger_line "
-                           "order by source_line").fetchall()
-    finally:
-        con.close()
+    return query(data.warehouse, "select source_line, verification_id from raw.ledger_line "
+                                 "order by source_line")
 
 
 def row(n: int, amount: str = "10.00", tail: str = "x") -> str:
