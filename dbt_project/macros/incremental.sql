@@ -13,7 +13,7 @@
 {% macro spendkoll_build_fingerprint() -%}
     {#- Bump when the SQL of a line, KPI or exception model changes meaning: the
         next build then rebuilds everything, as `dbt build --full-refresh` does. -#}
-    {%- set logic_version = 2 -%}
+    {%- set logic_version = 3 -%}
     md5(
         '{{ logic_version }}'
         || '|' || '{{ tojson(var("spendkoll_rule_set", "demo_region")) }}'
@@ -21,12 +21,6 @@
         || '|' || '{{ tojson(var("spendkoll_internal_category", "IN-IK")) }}'
         || '|' || '{{ tojson(var("spendkoll_procurement_units", ["upphandlingsenheten"])) | replace("'", "''") }}'
         || '|' || '{{ tojson(var("spendkoll_small_invoice_limit", 10000)) }}'
-        {%- for v in ['spendkoll_dq_min_supplier_lines', 'spendkoll_dq_category_share_max',
-                      'spendkoll_dq_dominant_share_min', 'spendkoll_dq_investment_size_sek',
-                      'spendkoll_dq_investment_min_sek', 'spendkoll_dq_investment_supplier_share_min',
-                      'spendkoll_dq_operating_supplier_investment_share_max', 'spendkoll_dq_duplicate_days'] %}
-        || '|' || '{{ tojson(var(v, none)) }}'
-        {%- endfor %}
         {%- for seed_name in ['account_mapping_rules', 'supplier_category_overrides', 'category_tree',
                          'org_units', 'dq_rules', 'contract_vocabulary'] %}
         || '|' || coalesce((select string_agg(cast(t as varchar), '#' order by cast(t as varchar))
@@ -100,7 +94,7 @@
 {#- The incremental models: a build is finished when each of them was built
     in it. -#}
 {% macro spendkoll_incremental_models() -%}
-    {{ return(['fct_spend', 'dq_invoice_exceptions', 'kpi_monthly', 'kpi_monthly_org_unit',
+    {{ return(['fct_spend', 'kpi_monthly', 'kpi_monthly_org_unit',
                'kpi_monthly_organisation', 'kpi_yearly']) }}
 {%- endmacro %}
 
@@ -149,29 +143,6 @@
     delete from {{ done }} where model = '{{ this.identifier }}';
     insert into {{ done }}
     select '{{ this.identifier }}', build_started_at from {{ spendkoll_state('spendkoll_build_state') }}
-{%- endmacro %}
-
-{#- pre-hook of dq_invoice_exceptions: delete the rows the build recomputes,
-    rule by rule as int_dq_scope says. -#}
-{% macro spendkoll_delete_dq_scope() -%}
-    {%- if is_incremental() -%}
-    delete from {{ this }} as target
-    where exists (select 1 from {{ ref('int_spend_build_scope') }} as s where s.build_all)
-       or (target.rule_id not in ('DQ02', 'DQ04', 'DQ05', 'DQ07', 'DQ08')
-           and {{ spendkoll_in_build_scope('target') }})
-       or (target.rule_id in ('DQ02', 'DQ04', 'DQ05')
-           and target.supplier_key in (
-               select d.supplier_key from {{ ref('int_dq_scope') }} as d
-               where d.kind = 'supplier'))
-       or (target.rule_id in ('DQ07', 'DQ08')
-           and exists (
-               select 1 from {{ ref('int_dq_scope') }} as d
-               where d.kind = 'recompute_invoice'
-                 and d.supplier_key = target.supplier_key
-                 and d.invoice_number = target.invoice_number))
-    {%- else -%}
-    select 1
-    {%- endif -%}
 {%- endmacro %}
 
 {#- post-hook of fct_spend, in its transaction: the contract register and the
