@@ -39,9 +39,21 @@ def vocabulary_table() -> str:
     return "\n".join(lines)
 
 
+def dq_rules_table() -> str:
+    """The invoice rule catalogue (seed dq_rules): severity, thresholds, what fires."""
+    lines = ["| rule | severity | thresholds | fires on |", "|---|---|---|---|"]
+    for row in _seed("dq_rules"):
+        off = "" if row["enabled"].strip().lower() == "true" else " (switched off)"
+        thresholds = ", ".join(f"`{t.strip()}`" for t in row["thresholds"].split(";") if t.strip())
+        lines.append(f"| {row['rule_id']} `{row['rule_name']}` | {row['severity']}{off} | "
+                     f"{thresholds or '-'} | {row['description_en']} |")
+    return "\n".join(lines)
+
+
 BLOCKS: dict[str, Callable[[], str]] = {
     "category-tree": category_table,
     "contract-vocabulary": vocabulary_table,
+    "dq-rules": dq_rules_table,
 }
 
 

@@ -804,7 +804,8 @@ def declared_grains() -> dict[str, tuple[str, ...]]:
 EXPECTED_GRAINS = {
     "dq_contract_exceptions": ("contract_exception_id",),
     "fct_spend": ("ledger_line_id",),
-    "dq_invoice_exceptions": ("exception_id",),
+    "dq_invoice_exceptions": ("exception_id", "rule_id"),
+    "dq_exception_lines": ("exception_id",),
     "dim_category": ("category_id",),
     "dim_org_unit": ("org_unit_id",),
     "dim_contract": ("contract_supplier_id",),
