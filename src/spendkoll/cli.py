@@ -100,6 +100,35 @@ def cmd_dq_recall(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dq_eval(args: argparse.Namespace) -> int:
+    from spendkoll.quality import evaluation as ev
+
+    path = Path(args.file) if args.file else ev.default_real_file()
+    try:
+        seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+    except ValueError:
+        print(f"--seeds: expected numbers like 1,2,3, got {args.seeds!r}", file=sys.stderr)
+        return 2
+    variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    if not seeds or not variants or set(variants) - set(ev.VARIANTS):
+        print(f"--seeds needs at least one seed and --variants some of "
+              f"{','.join(ev.VARIANTS)}", file=sys.stderr)
+        return 2
+    print(ev.HEADLINE)
+    print(f"file: {path}; rule set {ev.RULE_SET}; {args.per_family} planted lines per family; "
+          f"seeds {','.join(map(str, seeds))}; variants {','.join(variants)}")
+    print(ev.format_eligibility(variants) + "\n", flush=True)
+    results = ev.evaluate(path, seeds, variants, args.per_family,
+                          progress=lambda r: print(ev.format_run(r) + "\n", flush=True))
+    print(ev.format_summary(results))
+    print("\n" + ev.HEADLINE)
+    if args.json:
+        Path(args.json).write_text(ev.results_json(results, path), encoding="utf-8")
+        print(f"results: {args.json}")
+    missed = any(not c.ok for checks in ev.summary_checks(results).values() for c in checks)
+    return 1 if missed and args.require_targets else 0
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     from spendkoll.quality.validation import Validator
 
@@ -297,6 +326,21 @@ def build_parser() -> argparse.ArgumentParser:
                         "the demo's planted mis-codings")
     dr.add_argument("--answers", help="answer file (default <data>/demo/answers/miscoded.csv)")
     dr.set_defaults(func=cmd_dq_recall)
+
+    de = sub.add_parser("dq-eval", help="recall and flag rate of the invoice rules on the REAL "
+                        "Örebro file with planted mis-codings (not the demo generator)")
+    de.add_argument("--seeds", default="1,2,3", help="comma-separated seeds (default 1,2,3)")
+    de.add_argument("--variants", default="mapped,spec",
+                    help="mapped (the file as published), spec (leverantörsreskontra 1.1 with "
+                    "vouchers, dates and VAT); default both")
+    de.add_argument("--per-family", type=int, default=40,
+                    help="planted lines per family (default 40)")
+    de.add_argument("--file", help="the real file (default ../shared/data/real/orebro-2016-03/"
+                    "leverantorsfakturor_2016-03.csv beside the project home)")
+    de.add_argument("--json", metavar="OUT", help="also write the results as JSON to OUT")
+    de.add_argument("--require-targets", action="store_true",
+                    help="exit 1 when a target is missed (default: exit 0 either way)")
+    de.set_defaults(func=cmd_dq_eval)
 
     v = sub.add_parser("validate", help="run the Great Expectations suites")
     v.add_argument("stage", choices=["raw", "marts", "all"], nargs="?", default="all")
