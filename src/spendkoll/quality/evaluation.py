@@ -187,13 +187,19 @@ class AccountRules:
     """The account mapping rules of one rule set: longest prefix wins."""
 
     rules: tuple[tuple[str, str, str], ...]  # (prefix, spend_class, category_id)
+    _cache: dict[str, tuple[str, str] | None] = field(
+        default_factory=dict, compare=False, hash=False, repr=False)
 
     def match(self, account: str) -> tuple[str, str] | None:
+        if account in self._cache:
+            return self._cache[account]
         best: tuple[str, str, str] | None = None
         for prefix, spend_class, category in self.rules:
             if account.startswith(prefix) and (best is None or len(prefix) > len(best[0])):
                 best = (prefix, spend_class, category)
-        return None if best is None else (best[1], best[2])
+        result = None if best is None else (best[1], best[2])
+        self._cache[account] = result
+        return result
 
     def category(self, account: str) -> str | None:
         m = self.match(account)
@@ -965,6 +971,7 @@ class RunResult:
     dbt_ok: bool
     data_root: Path | None = None  # kept only when the caller gave a work directory
     notes: list[str] = field(default_factory=list)
+    planting: Planting | None = None  # kept only when the caller gave a work directory
 
 
 def _source_config(planting: Planting, root: Path) -> Any:
@@ -1089,9 +1096,10 @@ def evaluate_one(real_file: Path, variant: str, seed: int, per_family: int = 40,
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
+    kept = tmp is None
     return RunResult(variant, seed, per_family, planting.file_name, len(planting.lines), s,
-                     planting.planted_counts(), seconds, dbt_ok,
-                     None if tmp is not None else root, notes)
+                     planting.planted_counts(), seconds, dbt_ok, root if kept else None, notes,
+                     planting if kept else None)
 
 
 def evaluate(real_file: Path, seeds: Iterable[int], variants: Iterable[str] = VARIANTS,
