@@ -63,6 +63,9 @@ def cmd_load(args: argparse.Namespace) -> int:
             print(f"{r.source:<12} {r.file_name:<40} {r.status:<9} in {r.rows_in:>9,} "
                   f"loaded {r.rows_loaded:>9,} quarantined {r.rows_quarantined:>6,} "
                   f"flagged ids {r.rows_flagged:>6,}")
+            # a returned exceptions list: each row not taken, with what was expected
+            for detail in getattr(r, "rejected_rows", ()):
+                print(f"    not loaded: {detail}")
     return 1 if failed else 0
 
 

@@ -4,7 +4,7 @@ A sources file is TOML with one ``[[source]]`` table per source::
 
     [[source]]
     name = "ledger"                 # also the landing sub-directory
-    kind = "ledger"                 # ledger | contracts | ecommerce
+    kind = "ledger"                 # ledger | contracts | ecommerce | dq_decisions
     format = "leverantorsreskontra" # see FORMATS
     pattern = "*.csv"
     replace = "month"               # month | day | file: what a re-delivery replaces:
@@ -42,9 +42,10 @@ from typing import Any
 from spendkoll.errors import ConfigError
 from spendkoll.paths import project_root
 
-KINDS = ("ledger", "contracts", "ecommerce")
+KINDS = ("ledger", "contracts", "ecommerce", "dq_decisions")
 REPLACE_SCOPES = ("month", "day", "file", "snapshot")
-DEFAULT_REPLACE = {"ledger": "month", "contracts": "snapshot", "ecommerce": "month"}
+DEFAULT_REPLACE = {"ledger": "month", "contracts": "snapshot", "ecommerce": "month",
+                   "dq_decisions": "none"}
 
 # Fields of each kind, in the canonical file's column order.
 LEDGER_FIELDS = (
@@ -61,11 +62,16 @@ ECOMMERCE_FIELDS = (
     "order_id", "order_date", "supplier_id", "cost_centre", "amount", "from_catalogue",
     "invoice_number",
 )
-FIELDS = {"ledger": LEDGER_FIELDS, "contracts": CONTRACT_FIELDS, "ecommerce": ECOMMERCE_FIELDS}
-REQUIRED = {
+# The contract controller's decisions on the exceptions list (loaders/decisions.py):
+# the file's columns are found by their English or Swedish names, or mapped.
+DQ_DECISION_FIELDS = ("exception_id", "decision", "comment", "initials", "decided_on")
+FIELDS = {"ledger": LEDGER_FIELDS, "contracts": CONTRACT_FIELDS, "ecommerce": ECOMMERCE_FIELDS,
+          "dq_decisions": DQ_DECISION_FIELDS}
+REQUIRED: dict[str, tuple[str, ...]] = {
     "ledger": ("account", "amount"),
     "contracts": ("contract_id", "supplier_id", "start_date", "end_date"),
     "ecommerce": ("order_id", "order_date", "supplier_id", "amount"),
+    "dq_decisions": (),  # exception_id and decision are found by name in the file
 }
 
 # Built-in column mappings (spendkoll field -> header in the file).
@@ -88,11 +94,13 @@ PRESETS: dict[str, dict[str, Any]] = {
     "contracts": {f: f for f in CONTRACT_FIELDS} | {"supplier_id": "supplier_org_number"},
     "ecommerce": {f: f for f in ECOMMERCE_FIELDS} | {"supplier_id": "supplier_org_number"},
     "sie4": {},
+    # default names (English or Swedish) are looked up by the decisions loader
+    "dq_decisions": {},
 }
 FORMATS = tuple(PRESETS) + ("mapped",)
 PRESET_KIND = {
     "canonical": "ledger", "leverantorsreskontra": "ledger", "sie4": "ledger", "mapped": None,
-    "contracts": "contracts", "ecommerce": "ecommerce",
+    "contracts": "contracts", "ecommerce": "ecommerce", "dq_decisions": "dq_decisions",
 }
 
 
@@ -155,8 +163,16 @@ def parse_source(raw: dict[str, Any], where: str) -> SourceConfig:
     kind = raw.get("kind") or PRESET_KIND[fmt]
     if kind not in KINDS:
         raise ConfigError(f"{where}: kind {kind!r} is not one of {', '.join(KINDS)}")
+    if (kind == "dq_decisions") != (fmt == "dq_decisions") and fmt != "mapped":
+        raise ConfigError(f"{where}: kind 'dq_decisions' goes with format 'dq_decisions' "
+                          "(or 'mapped'), and format 'dq_decisions' with kind 'dq_decisions'")
     replace = raw.get("replace", DEFAULT_REPLACE[kind])
-    if replace not in REPLACE_SCOPES:
+    if kind == "dq_decisions":
+        if replace != "none":
+            raise ConfigError(f"{where}: decisions are never replaced (each file adds "
+                              "decisions; the latest decision on an exception wins): "
+                              "leave out 'replace'")
+    elif replace not in REPLACE_SCOPES:
         raise ConfigError(f"{where}: replace {replace!r} is not one of {REPLACE_SCOPES}")
     if kind == "contracts" and replace in ("month", "day"):
         raise ConfigError(f"{where}: a contract register has no posting months or days; "

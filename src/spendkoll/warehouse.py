@@ -135,6 +135,37 @@ create table if not exists raw.quarantine (
     value       varchar,
     reason      varchar not null
 );
+
+-- The contract controller's decisions on the exceptions list (loaders/decisions.py),
+-- one row per decided row of a returned list. Never replaced: the latest decision
+-- on an exception wins (stg_raw__dq_decisions, dq_exception_status).
+create table if not exists raw.dq_decision (
+    batch_id           bigint not null,
+    source_name        varchar not null,
+    source_file        varchar not null,
+    source_line        bigint not null,
+    exception_id       varchar not null,
+    decision           varchar not null,  -- confirmed | dismissed | corrected
+    decision_as_written varchar not null,
+    comment            varchar,           -- personnummer masked
+    initials           varchar not null,
+    decided_on         date not null,
+    decided_on_given   boolean not null,  -- false: the file's delivery date
+    loaded_at          timestamp not null
+);
+
+-- Rows of a returned list that could not be taken as a decision: file, line,
+-- the file's column, the value and what was expected. The good rows load.
+create table if not exists raw.dq_decision_rejected (
+    batch_id     bigint not null,
+    source_name  varchar not null,
+    file_name    varchar not null,
+    line         bigint not null,
+    column_name  varchar not null,
+    value        varchar,
+    expected     varchar not null,
+    exception_id varchar               -- when the row's id could be read
+);
 """
 
 def next_batch_id(con: duckdb.DuckDBPyConnection) -> int:
@@ -148,7 +179,7 @@ def next_batch_id(con: duckdb.DuckDBPyConnection) -> int:
 
 
 RAW_TABLES = {"ledger": "raw.ledger_line", "contracts": "raw.contract",
-              "ecommerce": "raw.ecommerce_order"}
+              "ecommerce": "raw.ecommerce_order", "dq_decisions": "raw.dq_decision"}
 
 
 class WarehouseBusy(SpendkollError):

@@ -12,6 +12,7 @@ import duckdb
 
 from spendkoll.errors import FileRejected, LoadFailed
 from spendkoll.keys import pseudonym_key
+from spendkoll.loaders.decisions import load_decision_file
 from spendkoll.loaders.pipeline import LoadResult, Reader, load_file, record_rejection
 from spendkoll.loaders.sie4 import prepare_sie4
 from spendkoll.loaders.tabular import prepare_tabular
@@ -121,8 +122,13 @@ def load_source(cfg: SourceConfig, data: DataDir | None = None,
             try:
                 confirmed = path.name in confirm or any(
                     fnmatch.fnmatch(path.name, pattern) for pattern in cfg.confirm)
-                result = load_file(con, path, cfg, reader_for(cfg, path),
-                                   data.archive / cfg.name, work, key, confirmed)
+                result: LoadResult
+                if cfg.kind == "dq_decisions":
+                    result = load_decision_file(con, path, cfg, data.archive / cfg.name,
+                                                work, key)
+                else:
+                    result = load_file(con, path, cfg, reader_for(cfg, path),
+                                       data.archive / cfg.name, work, key, confirmed)
             except FileRejected as exc:
                 reason = hide_numbers(f"{path.name}: {exc}") or ""
                 log.error("rejected %s", reason)

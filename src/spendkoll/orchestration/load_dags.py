@@ -26,8 +26,10 @@ DEFAULT_ARGS: dict[str, Any] = {
 }
 
 
-def load_summary(source: str) -> dict[str, Any]:
-    """Run the load of one source; the returned summary is the task's XCom."""
+def load_summary(source: str, optional: bool = False) -> dict[str, Any]:
+    """Run the load of one source; the returned summary is the task's XCom. An
+    optional source (the controller's decisions) the sources file does not
+    declare has nothing to load."""
     from dataclasses import asdict
 
     from airflow.sdk.exceptions import AirflowFailException
@@ -36,7 +38,11 @@ def load_summary(source: str) -> dict[str, Any]:
     from spendkoll.loaders.run import load_source
     from spendkoll.sources import load_sources
 
-    cfg = load_sources()[source]
+    sources = load_sources()
+    if optional and source not in sources:
+        print(f"no source {source!r} in the sources file: nothing to load")
+        return {"files": []}
+    cfg = sources[source]
     try:
         results = load_source(cfg)
     except LoadFailed as exc:
@@ -48,13 +54,15 @@ def load_summary(source: str) -> dict[str, Any]:
     for r in results:
         print(f"{r.source} {r.file_name}: {r.status}, in {r.rows_in}, loaded {r.rows_loaded}, "
               f"quarantined {r.rows_quarantined}, flagged ids {r.rows_flagged}")
+        for detail in getattr(r, "rejected_rows", ()):
+            print(f"  not loaded: {detail}")
     return {"files": [
         {k: (str(v) if v is not None and k == "amount_loaded" else v)
          for k, v in asdict(r).items()} for r in results
     ]}
 
 
-def load_dag(source: str, schedule: str, doc_md: str) -> DAG:
+def load_dag(source: str, schedule: str, doc_md: str, optional: bool = False) -> DAG:
     with DAG(
         dag_id=f"spendkoll_load_{source}",
         schedule=schedule,
@@ -69,7 +77,7 @@ def load_dag(source: str, schedule: str, doc_md: str) -> DAG:
         @task(task_id=f"load_{source}", pool=WAREHOUSE_POOL,
               outlets=[Asset(name=f"spendkoll_raw_{source}", uri=raw_asset_uri(source))])
         def load() -> dict[str, Any]:
-            return load_summary(source)
+            return load_summary(source, optional)
 
         load()
     return dag

@@ -37,6 +37,33 @@ def ignored_files(data: DataDir) -> list[tuple[object, ...]]:
         con.close()
 
 
+# Rows of the controller's returned exceptions lists that were not taken as a
+# decision, unless a later delivery decided the same exception.
+DECISION_REJECTS_SQL = """
+select r.file_name, r.line, r.column_name, r.value, r.expected
+from raw.dq_decision_rejected r
+where not exists (select 1 from raw.dq_decision d
+                  where d.exception_id = r.exception_id and d.batch_id > r.batch_id)
+order by r.batch_id, r.line, r.column_name
+"""
+
+
+def decision_rejects(data: DataDir) -> list[tuple[object, ...]]:
+    """(file, line, column, value, expected) of decision rows not loaded."""
+    if not data.warehouse.exists():
+        return []
+    con = reader(data.warehouse)
+    try:
+        exists = con.execute("select count(*) from information_schema.tables where "
+                             "table_schema = 'raw' and table_name = 'dq_decision_rejected'"
+                             ).fetchone()
+        if exists != (1,):
+            return []
+        return con.execute(DECISION_REJECTS_SQL).fetchall()
+    finally:
+        con.close()
+
+
 def load_status(data: DataDir) -> list[tuple[object, ...]]:
     if not data.warehouse.exists():
         return []
@@ -66,3 +93,11 @@ def print_load_status(data: DataDir) -> None:
               "pattern of its source (rename them, or fix 'pattern' in the sources file):")
         for src, name, first, last in ignored:
             print(f"  {src!s:<16}{name!s:<44} seen {first:%Y-%m-%d %H:%M} .. {last:%Y-%m-%d %H:%M}")
+    rejects = decision_rejects(data)
+    if rejects:
+        print(f"Decisions not loaded: {len(rejects)} value(s) in the controller's returned "
+              "lists (raw.dq_decision_rejected); correct them and deliver the rows again:")
+        for name, line, column, value, expected in rejects[:50]:
+            print(f"  {name!s} line {line}, column {column!r}, value {value!r}: {expected}")
+        if len(rejects) > 50:
+            print(f"  ... and {len(rejects) - 50} more")

@@ -16,9 +16,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
+
 from spendkoll.paths import DataDir, project_root
 from spendkoll.runtime import disable_telemetry
-from spendkoll.warehouse import writer_lock
+from spendkoll.warehouse import RAW_DDL, writer_lock
 
 
 def dbt_project_dir() -> Path:
@@ -50,6 +52,11 @@ def run_dbt(args: list[str], data: DataDir | None = None, rule_set: str | None =
     if all_vars:
         cmd += ["--vars", json.dumps(all_vars)]
     with writer_lock(data.warehouse) as lock_fd:
+        if data.warehouse.exists():
+            # raw tables added since the warehouse was created (dbt's sources must
+            # exist before their first file is loaded, e.g. raw.dq_decision)
+            with duckdb.connect(str(data.warehouse)) as con:
+                con.execute(RAW_DDL)
         # dbt holds the writer lock too (the descriptor is inherited) and dies with
         # this process: killing `spendkoll transform` cannot leave dbt writing to
         # the warehouse while another writer takes the lock.
