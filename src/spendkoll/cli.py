@@ -117,6 +117,10 @@ def cmd_dq_eval(args: argparse.Namespace) -> int:
         print(f"--seeds needs at least one seed and --variants some of "
               f"{','.join(ev.VARIANTS)}", file=sys.stderr)
         return 2
+    if not path.is_file():
+        print(f"spendkoll: {path}: the real Örebro file is not there (give --file)",
+              file=sys.stderr)
+        return 2
     print(ev.HEADLINE)
     print(f"file: {path}; rule set {ev.RULE_SET}; {args.per_family} planted lines per family; "
           f"seeds {','.join(map(str, seeds))}; variants {','.join(variants)}")

@@ -1142,9 +1142,10 @@ def format_score(s: Score, title: str, runs: list[RunResult] | None = None) -> s
             vals = [v for r in runs if name in r.score.families
                     and (v := r.score.families[name].recall) is not None]
             if vals:
-                per_family_range[name] = f"{min(vals):.0%}-{max(vals):.0%}"
+                low, high = f"{min(vals):.0%}", f"{max(vals):.0%}"
+                per_family_range[name] = low if low == high else f"{low}-{high}"
     out.append(f"  {'family':<34}{'eligible':>9}{'planted':>9}{'caught':>8}{'recall':>8}  "
-               f"{'target':<11}{'seeds' if per_family_range else '':<9}rules flagging its "
+               f"{'target':<11}{'seeds' if per_family_range else '':<10}rules flagging its "
                "planted lines (share)")
     for f in s.families.values():
         if not f.planted:
@@ -1155,7 +1156,7 @@ def format_score(s: Score, title: str, runs: list[RunResult] | None = None) -> s
         ok = (f.recall or 0) >= TARGET_RECALL_FAMILY
         out.append(f"  {f.family:<34}{f.eligible:>9,}{f.planted:>9,}{f.caught:>8,}"
                    f"{_pct(f.recall):>8}  {_mark(ok)} >=90%  "
-                   f"{per_family_range.get(f.family, ''):<9}{rules or '-'}")
+                   f"{per_family_range.get(f.family, ''):<10}{rules or '-'}")
     ok = (s.recall or 0) >= TARGET_RECALL_OVERALL
     out.append(f"  {'all families':<34}{'':>9}{s.planted:>9,}{s.caught:>8,}{_pct(s.recall):>8}  "
                f"{_mark(ok)} >=95%")
