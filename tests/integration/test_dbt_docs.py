@@ -14,6 +14,7 @@ pytestmark = pytest.mark.slow
 
 PUBLIC = {"fct_spend", "dim_supplier", "dim_category", "dim_org_unit", "dim_contract",
           "dq_invoice_exceptions", "dq_contract_exceptions",
+          "dq_exception_status", "dq_rule_precision_judged",
           "kpi_monthly", "kpi_monthly_org_unit", "kpi_monthly_organisation", "kpi_yearly",
           "kpi_uncontracted_above_threshold", "kpi_supplier_concentration",
           "kpi_contract_expiry", "kpi_supplier_segments"}
