@@ -65,25 +65,35 @@ def shared_file(*parts: str) -> Path:
 def build_fixture_warehouse(data: DataDir, folder: str, rule_set: str = "demo_region") -> None:
     """Load a hand-made fixture set (tests/fixtures/<folder>: ledger_2024.csv,
     contracts.csv and, when present, ecommerce.csv) and run `dbt build` on it."""
+    build_warehouse_from(data, FIXTURES / folder, rule_set=rule_set)
+
+
+def build_warehouse_from(data: DataDir, folder: Path, ledger: str = "ledger_2024.csv",
+                         contracts: str = "contracts.csv", ecommerce: str = "ecommerce.csv",
+                         dbt_args: tuple[str, ...] = ("build",),
+                         rule_set: str = "demo_region") -> None:
+    """Load the files of a fixture folder (any path; a file absent is skipped)
+    into `data` and run `dbt <dbt_args>` on them (e.g. ("build", "--select",
+    "+dq_invoice_exceptions") for a faster build of one mart)."""
     from spendkoll.loaders.run import load_source
     from spendkoll.transform.dbt import run_dbt
 
     configs = {
-        "ledger": ("ledger_2024.csv", source()),
-        "contracts": ("contracts.csv", source(name="contracts", kind="contracts",
-                                              format="contracts", pattern="*.csv")),
-        "ecommerce": ("ecommerce.csv", source(name="ecommerce", kind="ecommerce",
-                                              format="ecommerce")),
+        "ledger": (ledger, source()),
+        "contracts": (contracts, source(name="contracts", kind="contracts",
+                                        format="contracts", pattern="*.csv")),
+        "ecommerce": (ecommerce, source(name="ecommerce", kind="ecommerce",
+                                        format="ecommerce")),
     }
     for kind, (name, cfg) in configs.items():
-        path = FIXTURES / folder / name
+        path = folder / name
         if not path.exists():
             continue
         landing = data.landing_for(kind)
         landing.mkdir(parents=True, exist_ok=True)
         shutil.copy(path, landing / name)
         load_source(cfg, data, KEY)
-    proc = run_dbt(["build"], data, rule_set=rule_set)
+    proc = run_dbt(list(dbt_args), data, rule_set=rule_set)
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
 
 
