@@ -806,6 +806,7 @@ EXPECTED_GRAINS = {
     "fct_spend": ("ledger_line_id",),
     "dq_invoice_exceptions": ("exception_id", "rule_id"),
     "dq_exception_lines": ("exception_id",),
+    "dq_accounting_list": ("exception_id",),
     "dim_category": ("category_id",),
     "dim_org_unit": ("org_unit_id",),
     "dim_contract": ("contract_supplier_id",),

@@ -23,10 +23,10 @@ from spendkoll.warehouse import reader
 KIND_RULES: dict[str, tuple[str, ...]] = {
     "wrong_category": ("DQ02", "DQ03"),
     "operating_as_investment": ("DQ05", "DQ02"),
-    "investment_as_operating": ("DQ04", "DQ02"),
+    "investment_as_operating": ("DQ04", "DQ14", "DQ02"),
     "internal_on_external_account": ("DQ06",),
     "vat_rate": ("DQ12",),
-    "duplicate": ("DQ07",),
+    "duplicate": ("DQ07", "DQ08"),
 }
 
 

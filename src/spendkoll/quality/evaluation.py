@@ -165,6 +165,12 @@ ELIGIBILITY = {
 }
 
 SEVERE = ("warning", "blocking")
+# Rules that flag a pair of invoices (naming the other one in the explanation):
+# a planted copy counts as caught when one of them flags either side of the
+# pair, since the controller then has both invoices before them. Which of the
+# two is "the copy" only the planting knows (a copy may be dated before its
+# original).
+PAIR_RULES = ("DQ07", "DQ08")
 TARGET_RECALL_OVERALL = 0.95
 TARGET_RECALL_FAMILY = 0.90
 TARGET_LIST_SHARE = 0.01
@@ -385,6 +391,11 @@ class Planting:
 
     def truth(self) -> dict[int, str | None]:
         return {self.source_line(i): ln.family for i, ln in enumerate(self.lines)}
+
+    def originals(self) -> dict[int, int]:
+        """A planted copy's line -> its original's line."""
+        return {self.source_line(i): self.source_line(ln.origin)
+                for i, ln in enumerate(self.lines) if ln.copy_group}
 
     def partners(self) -> set[int]:
         return {self.source_line(i) for i, ln in enumerate(self.lines) if ln.partner}
@@ -839,14 +850,17 @@ class Score:
 def score(truth: Mapping[int, str | None], flags: Mapping[int, Iterable[tuple[str, str]]],
           partners: Collection[int] = (), on_list: Collection[int] | None = None,
           eligible: Mapping[str, int] | None = None,
-          families: Iterable[str] | None = None) -> Score:
+          families: Iterable[str] | None = None,
+          originals: Mapping[int, int] | None = None) -> Score:
     """Score the flags of the rules against the truth.
 
     ``truth`` maps every line of the planted file to its family (``None``:
     untouched); ``flags`` maps lines to their (rule, severity) pairs; lines in
     ``partners`` (originals of planted copies) are neither planted nor untouched.
     ``on_list``, when given, is the set of lines marts.dq_accounting_list puts on
-    the list to accounting."""
+    the list to accounting. ``originals`` maps a planted copy's line to its
+    original's: the copy is also caught when a pair rule (PAIR_RULES) flags the
+    original."""
     on_list_set = set(on_list) if on_list is not None else None
     fams = list(families) if families is not None else sorted(
         {f for f in truth.values() if f})
@@ -865,6 +879,10 @@ def score(truth: Mapping[int, str | None], flags: Mapping[int, Iterable[tuple[st
         for rule, sev in line_flags:
             severity.setdefault(rule, sev)
         severe = any(sev in SEVERE for _, sev in line_flags)
+        original = (originals or {}).get(line)
+        if family and original is not None and not severe:
+            severe = any(rule in PAIR_RULES and sev in SEVERE
+                         for rule, sev in flags.get(original, ()))
         if family:
             fs = fam_scores.setdefault(family, FamilyScore(
                 family, (eligible or {}).get(family, 0), 0, 0, {},
@@ -1090,7 +1108,7 @@ def evaluate_one(real_file: Path, variant: str, seed: int, per_family: int = 40,
                          f"marts.fct_spend (e.g. lines {missing[:5]}); they count as not "
                          "caught / not flagged")
         s = score(truth, flags, planting.partners(), on_list, planting.eligible,
-                  planting.families)
+                  planting.families, planting.originals())
         seconds = {"plant": plant_seconds + seconds.pop("write"), **seconds,
                    "score": time.perf_counter() - t, "total": time.perf_counter() - t0}
     finally:

@@ -1,7 +1,9 @@
--- DQ07: the same supplier invoice (number and total) booked again on another
--- voucher or day, when the earlier postings already booked it in full (a
--- booking, its reversal and a rebooking are not duplicates). The later
--- posting's lines fire.
+-- DQ07: a supplier invoice booked again: a later posting (another voucher or
+-- day) of the same supplier and invoice number whose lines repeat amounts of
+-- the earlier postings, when the earlier postings already booked at least
+-- this posting's total (a booking, its reversal and a rebooking are not
+-- duplicates; an invoice split over two vouchers into different parts is not
+-- either). The repeated lines of the later posting fire.
 with postings as (
     select *,
         row_number() over (
@@ -23,21 +25,33 @@ with postings as (
     from {{ ref('int_dq_invoice_postings') }}
 ),
 
-duplicates as (
-    select * from postings
-    where posting_rank > 1 and total <> 0 and booked_before = total
+invoice_lines as (
+    select spend.ledger_line_id, spend.supplier_key, spend.invoice_number, spend.amount,
+        postings.posting_rank, postings.total, postings.booked_before, postings.first_voucher,
+        postings.first_date, postings.line_amounts = postings.first_line_amounts as same_lines
+    from {{ ref('fct_spend') }} as spend
+    inner join postings
+        on postings.supplier_key = spend.supplier_key
+        and postings.invoice_number = spend.invoice_number
+        and postings.verification_key = coalesce(spend.verification_id, '')
+        and (spend.posting_date_derived or postings.posting_date = spend.posting_date)
+    where spend.supplier_key in (
+        select supplier_key from postings where posting_rank > 1)
 ),
 
 lines as (
-    select spend.ledger_line_id, spend.amount, duplicates.invoice_number, duplicates.total,
-        duplicates.first_voucher, duplicates.first_date,
-        duplicates.line_amounts = duplicates.first_line_amounts as same_lines
-    from {{ ref('fct_spend') }} as spend
-    inner join duplicates
-        on duplicates.supplier_key = spend.supplier_key
-        and duplicates.invoice_number = spend.invoice_number
-        and duplicates.verification_key = coalesce(spend.verification_id, '')
-        and (spend.posting_date_derived or duplicates.posting_date = spend.posting_date)
+    select later.*
+    from invoice_lines as later
+    where later.posting_rank > 1
+      and later.total <> 0
+      and sign(later.booked_before) = sign(later.total)
+      and abs(later.booked_before) >= abs(later.total)
+      and exists (
+          select 1 from invoice_lines as earlier
+          where earlier.supplier_key = later.supplier_key
+            and earlier.invoice_number = later.invoice_number
+            and earlier.posting_rank < later.posting_rank
+            and earlier.amount = later.amount)
 )
 
 select {{ dq_rule_output('DQ07', 'case when same_lines then 1.0 else 0.9 end', 'amount',

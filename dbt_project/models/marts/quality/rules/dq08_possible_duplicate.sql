@@ -1,9 +1,11 @@
 -- DQ08: an invoice that looks like a second copy of another: the same
--- supplier, total, cost centres and accounts under another invoice number
--- within window_days, and a total the supplier does not bill regularly (at
--- most recurring_invoices_max postings of it: rent, subscriptions and
--- per-unit services repeat their amounts). Invoice-number similarity and
--- nearness in time raise the score. Not for files without dates.
+-- supplier, total, line amounts, cost centres and accounts under a similar
+-- invoice number (Jaro-Winkler similarity at least similarity_min: a copy
+-- registered again gets a number near the first) within window_days, and a
+-- total the supplier does not bill regularly (at most recurring_invoices_max
+-- postings of it: rent, subscriptions and per-unit services repeat their
+-- amounts). The later of the two fires and names the earlier. Not for files
+-- without dates.
 with postings as (
     select * from {{ ref('int_dq_invoice_postings') }}
     where not posting_date_derived and total > 0
@@ -32,6 +34,9 @@ pairs as (
         and earlier.invoice_number <> later.invoice_number
         and earlier.cost_centres = later.cost_centres
         and earlier.accounts = later.accounts
+        and earlier.line_amounts = later.line_amounts
+        and jaro_winkler_similarity(later.invoice_number, earlier.invoice_number)
+            >= {{ dq_threshold('DQ08', 'similarity_min') }}
         and (earlier.posting_date < later.posting_date
              or (earlier.posting_date = later.posting_date
                  and earlier.invoice_number < later.invoice_number))
