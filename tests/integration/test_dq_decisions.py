@@ -459,3 +459,47 @@ def test_the_load_dag_of_the_decisions():
     assert task.pool == "spendkoll_warehouse" and task.owner == "spendkoll"
     assert task.retries >= 1 and task.on_failure_callback
     assert [o.uri for o in task.outlets] == ["spendkoll://warehouse/raw/dq_decisions"]
+
+
+@pytest.mark.parametrize(("lang", "words"), [("sv", ("bekräftad", "falsklarm", "rättad")),
+                                             ("en", ("confirmed", "dismissed", "corrected"))])
+def test_the_list_to_accounting_comes_back_through_the_loader(data_dir, lang, words):
+    """The XLSX spendkoll sends (quality.accounting_xlsx), filled in in Excel's way
+    (openpyxl) and returned, loads as it is, in either language."""
+    from openpyxl import load_workbook
+
+    from spendkoll.quality.accounting_xlsx import SOURCE_COLUMNS, write_accounting_list
+
+    ids = ["E00000000000000a1", "E00000000000000a2", "E00000000000000a3", "E00000000000000a4"]
+    values = {"exception_id": None, "org_unit_id": "HSV", "org_unit_name": "Hälso- och sjukvård",
+              "period": "2024-03", "posting_date": dt.date(2024, 3, 11),
+              "supplier_name": "=HYPERLINK(\"x\")", "verification_id": "P11",
+              "invoice_number": "P-11", "account": "4110", "amount": 2000,
+              "rule_ids": "DQ02,DQ14", "explanation": "Ovanlig kategori", "suggested_account":
+              "6410", "suggested_category": "Kontorsmaterial", "amount_at_stake": 2000,
+              "score": 0.86, "status": "new"}
+    rows = [[eid if c == "exception_id" else values[c] for c in SOURCE_COLUMNS] for eid in ids]
+    sent = data_dir.root / f"lista_{lang}.xlsx"
+    assert write_accounting_list(rows, sent, lang) == 4
+    wb = load_workbook(sent)
+    ws = wb.active
+    header = [c.value for c in ws[1]]
+    col = {name: header.index(name) + 1 for name in header}
+    decision, comment, initials, date_col = header[-4:]
+    for row, word in zip((2, 3, 4), words, strict=True):
+        ws.cell(row, col[decision], word.upper() if row == 3 else word)
+        ws.cell(row, col[initials], "AB")
+    ws.cell(2, col[comment], "Ska vara 6410")
+    ws.cell(4, col[date_col], dt.datetime(2024, 4, 2))
+    returned = data_dir.landing_for("dq_decisions") / f"retur_{lang}.xlsx"
+    returned.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(returned)
+    [result] = load_source(DECISIONS, data_dir, KEY)
+    assert (result.rows_in, result.rows_loaded, result.rows_quarantined,
+            result.rows_skipped) == (4, 3, 0, 1)
+    got = q(data_dir, "select source_line, exception_id, decision, comment, decided_on, "
+                      "decided_on_given from raw.dq_decision order by source_line")
+    today = dt.date.today()
+    assert got == [(2, ids[0], "confirmed", "Ska vara 6410", today, False),
+                   (3, ids[1], "dismissed", None, today, False),
+                   (4, ids[2], "corrected", None, dt.date(2024, 4, 2), True)]
