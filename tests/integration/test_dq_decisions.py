@@ -40,6 +40,7 @@ PNR = "811218-9876"  # a valid personnummer (test data)
 SHIFT_DAYS = 10
 DELIVERED_DAYS_AGO = 5
 XLSX = "undantag_retur.xlsx"
+USED = {"Y01", "S02", "X04", "P12", "T03", "X02", "R02", "X01"}
 
 
 def q(data: DataDir, sql: str, params: list[object] | None = None) -> list[tuple]:
@@ -111,14 +112,14 @@ def write_xlsx(path: Path, ids: dict[str, str]) -> None:
     ws = wb.create_sheet("Undantag")
     ws.append(["exception_id", "Leverantör", "Belopp", "Beslut", "Kommentar", "Signatur",
                "Beslutsdatum"])
-    ws.append([ids["P11"], "Papper AB", 2000, "Bekräftad",
+    ws.append([ids["Y01"], "Rörliga AB", 100, "Bekräftad",
                f"Ska vara 6410; fakturan attesterad av {PNR}", "AB", None])       # row 2
     ws.append([ids["S02"], "Skrivbord AB", 900, "falsklarm", "Konsulttjänst, rätt",
                "ab", None])                                                       # row 3
     ws.append([ids["X04"], "Felnummer AB", 600, "kanske", None, "AB", None])      # row 4
-    ws.append([ids["Y01"], "Rörliga AB", 100, None, "tittar på den", None, None])  # row 5
+    ws.append([ids["P12"], "Papper AB", 1001, None, "tittar på den", None, None])  # row 5
     ws.append(["E123", "Rörliga AB", 100, "rättad", None, "AB", None])            # row 6
-    ws.append([ids["R04"], "Rörliga AB", 150000, "CONFIRMED", None, None, None])  # row 7
+    ws.append([ids["T03"], "Teknikinvest AB", 150000, "CONFIRMED", None, None, None])  # row 7
     wb.save(path)
 
 
@@ -146,6 +147,9 @@ def trip(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         out["build1"] = statuses(data)
         shift_history_back(data, SHIFT_DAYS)
         ids = {v: s["exception_id"] for v, s in out["build1"].items()}  # type: ignore[attr-defined]
+        # the lines the round trip decides on (tests/fixtures/dq, rules DQ01 DQ03 DQ04
+        # DQ07 DQ09 DQ10 DQ11 DQ12)
+        assert USED <= set(ids), f"the dq fixture no longer lists {USED - set(ids)}"
         out["ids"] = ids
 
         # 2. The controller returns the list: XLSX, and a CSV in CP1252.
@@ -174,7 +178,7 @@ def trip(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         write_csv(tmp / "beslut_cd_2.csv", ["exception_id", "decision", "comment", "initials",
                                             "decided_on"],
                   [[ids["X02"], "Confirmed", "No VAT id after all", "CD", three_days_ago],
-                   [ids["Y01"], "rättad", "Konto rättat till 6410", "AB", three_days_ago]],
+                   [ids["P12"], "rättad", "Dubbletten krediterad", "AB", three_days_ago]],
                   "utf-8", ",")
         deliver(data, tmp / "beslut_cd_2.csv")
         out["load3"] = cli(data, "load", "dq_decisions", "--sources", str(DEMO_SOURCES))
@@ -183,14 +187,14 @@ def trip(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         build(data)
         out["build3"] = statuses(data)
 
-        # 4. Accounting corrects March: P11 moved to 6410 (DQ02 no longer fires),
+        # 4. Accounting corrects March: Y01 moved from 9999 to 6410 (DQ01 no longer fires),
         #    X01's amount changed (its content: a new exception).
         lines = (FIXTURES / "dq" / "ledger_2024.csv").read_text(encoding="utf-8").splitlines()
         march = [lines[0]] + [ln for ln in lines[1:] if ln.split(";")[2].startswith("2024-03")]
         corrected = []
         for ln in march:
             cells = ln.split(";")
-            if cells[0] == "P11":
+            if cells[0] == "Y01":
                 cells[7] = "6410"
             if cells[0] == "X01":
                 cells[9] = "310.00"
@@ -209,13 +213,12 @@ def trip(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
 @pytest.mark.slow
 def test_the_first_build_lists_every_exception_as_new(trip):
     build1 = trip["build1"]
-    assert {"P11", "P12", "R02", "S02", "S03", "T03", "X01", "X02", "X04", "Y01",
-            "R04"} <= set(build1)
+    assert USED | {"S03"} <= set(build1)
     for v, r in build1.items():
         assert r["status"] == "new" and r["is_listed"], v
         assert len(r["exception_id"]) == 17 and r["exception_id"].startswith("E"), v
         assert r["decision"] is None and r["resolved_on"] is None, v
-    assert "DQ02" in build1["P11"]["rule_ids"].split(",")
+    assert "DQ01" in build1["Y01"]["rule_ids"].split(",")
 
 
 @pytest.mark.slow
@@ -233,13 +236,13 @@ def test_good_rows_load_and_bad_rows_are_quarantined_with_file_line_column(trip)
     value, expected, eid = by_key[(XLSX, 6, "exception_id")]
     assert value == "E123" and "E and 16 hexadecimal digits" in expected and eid is None
     value, expected, eid = by_key[(XLSX, 7, "Signatur")]
-    assert value is None and "initials" in expected and eid == ids["R04"]
+    assert value is None and "initials" in expected and eid == ids["T03"]
     value, expected, _ = by_key[("beslut_cd.csv", 4, "Beslutsdatum")]
     assert value == "2024-13-45" and expected.startswith("expected a date")
 
     # the good rows loaded: two of the XLSX (the row without a decision skipped), two CSV
     got = {(r[2], r[3], r[4]) for r in trip["decisions2"]}
-    assert got == {(XLSX, 2, ids["P11"]), (XLSX, 3, ids["S02"]),
+    assert got == {(XLSX, 2, ids["Y01"]), (XLSX, 3, ids["S02"]),
                    ("beslut_cd.csv", 2, ids["X02"]), ("beslut_cd.csv", 3, ids["R02"])}
     batches = {r[0]: r[1:] for r in q(data, """
         select file_name, rows_in, rows_loaded, rows_quarantined, rows_skipped, status, kind,
@@ -260,12 +263,12 @@ def test_decided_on_is_the_delivery_date_by_default_and_comments_are_masked(trip
             "decided_on_given", "loaded_at"]
     rows = {r[4]: dict(zip(cols, r, strict=True)) for r in trip["decisions2"]}
     delivered = (dt.datetime.now() - dt.timedelta(days=DELIVERED_DAYS_AGO)).date()
-    p11 = rows[ids["P11"]]
-    assert (p11["decision"], p11["decision_as_written"], p11["initials"]) == (
+    y01 = rows[ids["Y01"]]
+    assert (y01["decision"], y01["decision_as_written"], y01["initials"]) == (
         "confirmed", "Bekräftad", "AB")
-    assert p11["decided_on"] == delivered and p11["decided_on_given"] is False
-    assert PNR not in p11["comment"] and "811218" not in p11["comment"]
-    assert "PNR-" in p11["comment"] and p11["comment"].startswith("Ska vara 6410")
+    assert y01["decided_on"] == delivered and y01["decided_on_given"] is False
+    assert PNR not in y01["comment"] and "811218" not in y01["comment"]
+    assert "PNR-" in y01["comment"] and y01["comment"].startswith("Ska vara 6410")
     assert rows[ids["S02"]]["decision"] == "dismissed"
     x02 = rows[ids["X02"]]
     assert (x02["decision"], x02["decided_on_given"]) == ("dismissed", True)
@@ -293,13 +296,13 @@ def test_load_and_status_report_the_rows_not_loaded(trip):
 @pytest.mark.slow
 def test_statuses_follow_the_decisions(trip):
     build2 = trip["build2"]
-    assert (build2["P11"]["status"], build2["P11"]["decision"]) == ("confirmed", "confirmed")
+    assert (build2["Y01"]["status"], build2["Y01"]["decision"]) == ("confirmed", "confirmed")
     assert (build2["S02"]["status"], build2["S02"]["decided_by"]) == ("dismissed", "ab")
     assert build2["X02"]["status"] == "dismissed"
     assert build2["R02"]["status"] == "confirmed"
     assert build2["R02"]["decision_comment"] == "Momsen är fel, 18 %"
-    undecided = set(build2) - {"P11", "S02", "X02", "R02"}
-    assert undecided >= {"X04", "Y01", "R04", "P12"}
+    undecided = set(build2) - {"Y01", "S02", "X02", "R02"}
+    assert undecided >= {"X04", "P12", "T03", "X01", "S03"}
     for v in undecided:
         # listed in the build before too: open, no longer new
         assert (build2[v]["status"], build2[v]["decision"]) == ("open", None), v
@@ -321,13 +324,13 @@ def test_the_same_file_twice_loads_once_and_the_latest_decision_wins(trip):
     build3 = trip["build3"]
     assert (build3["X02"]["status"], build3["X02"]["decision_comment"]) == (
         "confirmed", "No VAT id after all")
-    assert build3["P11"]["status"] == "confirmed" and build3["S02"]["status"] == "dismissed"
+    assert build3["Y01"]["status"] == "confirmed" and build3["S02"]["status"] == "dismissed"
     # corrected: resolved on the day of the decision, though still listed
-    y01 = build3["Y01"]
+    p12 = build3["P12"]
     decided = dt.date.today() - dt.timedelta(days=3)
-    assert (y01["status"], y01["decided_on"], y01["resolved_on"]) == (
-        "resolved", decided, decided)
-    assert y01["days_to_resolution"] == (decided - y01["first_seen_on"]).days == SHIFT_DAYS - 3
+    assert (p12["status"], p12["decided_on"], p12["resolved_on"], p12["is_listed"]) == (
+        "resolved", decided, decided, True)
+    assert p12["days_to_resolution"] == (decided - p12["first_seen_on"]).days == SHIFT_DAYS - 3
 
 
 @pytest.mark.slow
@@ -335,13 +338,13 @@ def test_a_corrected_month_resolves_the_confirmed_exception(trip):
     ids, build4 = trip["ids"], trip["build4"]
     [ledger] = [r for r in trip["ledger4"] if r.file_name == "ledger_2024-03.csv"]
     assert ledger.status == "loaded" and ledger.replaced_batches == []  # April stays
-    p11 = build4[ids["P11"]]  # no longer listed: keyed by its id
+    y01 = build4[ids["Y01"]]  # no longer listed: keyed by its id
     resolved_on = trip["runs"][-1][0].date()
-    assert (p11["status"], p11["resolved_on"], p11["decision"], p11["is_listed"]) == (
+    assert (y01["status"], y01["resolved_on"], y01["decision"], y01["is_listed"]) == (
         "resolved", resolved_on, "confirmed", False)
-    assert p11["days_to_resolution"] == (resolved_on - p11["first_seen_on"]).days >= SHIFT_DAYS
-    # the corrected line breaks DQ02 no more
-    assert "P11" not in build4 or "DQ02" not in build4["P11"]["rule_ids"].split(",")
+    assert y01["days_to_resolution"] == (resolved_on - y01["first_seen_on"]).days >= SHIFT_DAYS
+    # the corrected line breaks DQ01 no more
+    assert "Y01" not in build4 or "DQ01" not in build4["Y01"]["rule_ids"].split(",")
     # the dismissed one stays dismissed, the other decisions stand
     assert (build4["S02"]["exception_id"], build4["S02"]["status"]) == (ids["S02"], "dismissed")
     assert (build4["X02"]["exception_id"], build4["X02"]["status"]) == (ids["X02"], "confirmed")
@@ -354,7 +357,7 @@ def test_a_corrected_month_resolves_the_confirmed_exception(trip):
     old = build4[ids["X01"]]
     assert (old["status"], old["decision"], old["resolved_on"]) == ("resolved", None, resolved_on)
     # unchanged lines keep their id through the re-delivery
-    unchanged = {v for v in build4 if v in ids and v not in ("P11", "X01")}
+    unchanged = {v for v in build4 if v in ids and v not in ("Y01", "X01")}
     assert {"P12", "R02", "S02", "T03", "X02", "X04", "S03"} <= unchanged
     for v in unchanged:
         assert build4[v]["exception_id"] == ids[v], v
@@ -364,7 +367,7 @@ def test_a_corrected_month_resolves_the_confirmed_exception(trip):
 def test_history_and_rule_precision(trip):
     data, ids = trip["data"], trip["ids"]
     versions = q(data, "select dbt_valid_to is null from history.dq_exception_history "
-                       "where exception_id = ?", [ids["P11"]])
+                       "where exception_id = ?", [ids["Y01"]])
     assert versions == [(False,)]  # hard_deletes: invalidate
     assert len(trip["runs"]) == 4
     judged = {r[0]: r[1:] for r in q(data, "select rule_id, decided, confirmed, corrected, "
@@ -379,11 +382,11 @@ def test_history_and_rule_precision(trip):
             counts = expected.setdefault(rule, [0, 0, 0, 0])
             counts[0] += 1
             counts[1 + ("confirmed", "corrected", "dismissed").index(r["decision"])] += 1
-    assert sum(c[0] for c in expected.values()) >= 5  # P11, S02, X02, R02, Y01
+    assert sum(c[0] for c in expected.values()) >= 5  # Y01, S02, X02, R02, P12
     for rule, (decided, confirmed, corrected, dismissed) in expected.items():
         assert judged[rule][:4] == (decided, confirmed, corrected, dismissed), rule
         assert judged[rule][4] == pytest.approx((confirmed + corrected) / decided)
-    assert judged["DQ02"] == (1, 1, 0, 0, 1.0)
+    assert judged["DQ01"] == (1, 1, 0, 0, 1.0)
     assert all(judged[r][3] >= 1 for r in trip["build4"]["S02"]["rule_ids"].split(","))
     undecided = set(judged) - set(expected)
     assert undecided and all(judged[r] == (0, 0, 0, 0, None) for r in undecided)
