@@ -162,9 +162,12 @@ def cmd_publish(args: argparse.Namespace) -> int:
 def cmd_dq_report(args: argparse.Namespace) -> int:
     from spendkoll.quality.report import build_report
 
-    report = build_report(_data(args))
-    print(f"data-quality report: {report.index} ({report.exceptions:,} invoice exceptions; "
-          f"{report.csv.name}, {report.xlsx.name} beside it)")
+    report = build_report(_data(args), month=args.month, lang=args.lang)
+    print(f"controller's report: {report.index} (English: index.en.html; validation for the "
+          f"data engineer: {report.validation}) for {report.month or 'no month'}: "
+          f"{report.on_list_month:,} exceptions on the list in the month; "
+          f"{report.xlsx} ({report.on_list:,} on the list to accounting, all months, of "
+          f"{report.flagged:,} flagged lines); {report.csv.name} beside it")
     return 0
 
 
@@ -240,9 +243,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
         quality = data.reports / "quality"
         gx_docs = data.root / "gx" / "gx" / "uncommitted" / "data_docs" / "local_site"
         gx_docs = gx_docs / "index.html"
-        print(f"\nController's report (exceptions filterable by unit, rule, amount): "
-              f"{quality / 'index.html'}")
-        print(f"Exceptions list: {quality / 'exceptions.csv'}, {quality / 'exceptions.xlsx'}")
+        from spendkoll.quality.report import accounting_list_counts
+
+        counts = accounting_list_counts(data)
+        listed = (f" — {counts[0]:,} exceptions on the list to accounting (of {counts[1]:,} "
+                  "flagged)") if counts else ""
+        print(f"\nController's report: {quality / 'index.html'}{listed} (English: "
+              f"index.en.html; validation for the data engineer: validation.html)")
+        print(f"Exceptions list: {quality / 'exceptions.xlsx'} (to accounting, decision columns "
+              f"to fill in), {quality / 'exceptions.csv'} (every flagged line per rule)")
         print(f"GX Data Docs: {gx_docs}")
         print(f"Published marts snapshot (read-only, for BI tools): {published_path(data)}")
         print("Published Parquet files (a file per mart; fct_spend and dq_invoice_exceptions "
@@ -363,7 +372,12 @@ def build_parser() -> argparse.ArgumentParser:
                     help="publish even though the last build or validation failed")
     pb.set_defaults(func=cmd_publish)
 
-    q = sub.add_parser("dq-report", help="write the controller's data-quality report")
+    q = sub.add_parser("dq-report", help="write the controller's report (index.html, "
+                       "index.en.html, validation.html) and the list to accounting (XLSX)")
+    q.add_argument("--month", help="YYYY-MM (default: the latest month with exceptions on "
+                   "the list)")
+    q.add_argument("--lang", choices=["sv", "en"], default="sv",
+                   help="language of exceptions.xlsx (the HTML is written in both)")
     q.set_defaults(func=cmd_dq_report)
 
     rp = sub.add_parser("report", help="write the monthly reports (one per org unit and one "

@@ -336,5 +336,6 @@ def test_controller_report_compares_each_delivery_with_the_one_before(
     assert len(rows) == 1  # the current delivery, beside the one it replaced
     cells = [c.split("<")[0] for c in rows[0].split(">")[1::2]][:12]
     # 13,145.25 -> 12,800.25 (-3 %), 3 lines and 2 suppliers unchanged
-    assert cells[:5] == ["ledger", "ledger_2024-03.csv", "3", "12,800.25", "2"]
+    # (Swedish figures: a narrow no-break space between thousands, decimal comma)
+    assert cells[:5] == ["ledger", "ledger_2024-03.csv", "3", "12\u202f800,25", "2"]
     assert cells[7:11] == ["ledger_2024-03.csv", "+0 %", "-3 %", "+0 %"]

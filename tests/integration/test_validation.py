@@ -124,23 +124,35 @@ def test_report_and_publication(data_dir):
     with first.csv.open(encoding="utf-8-sig") as f:
         rows = list(csv.DictReader(f, delimiter=";"))
     assert len(rows) == 13 and {r["rule_id"] for r in rows} >= {"DQ02", "DQ07", "DQ12"}
+    # The XLSX is the list to accounting: the lines on the list (marts.dq_accounting_list,
+    # all months, newest first), exception_id first, the decision columns to fill in.
+    con = duckdb.connect(str(data_dir.warehouse), read_only=True)
+    listed = con.execute("select exception_id from marts.dq_accounting_list where on_list "
+                         "order by period desc, org_unit_id, rank_in_unit_month, "
+                         "exception_id").fetchall()
+    con.close()
+    assert listed and first.on_list == len(listed)
     wb = load_workbook(first.xlsx)
-    sheet = wb["Avvikelser"]
-    # the XLSX holds the 11 rows to send back (not the 2 info rows DQ03, DQ13), the CSV all
-    assert len(list(sheet.iter_rows())) == 12 and "Summor" in wb.sheetnames
-    assert sheet.auto_filter.ref == "A1:V12"  # a filter on every column
-    assert {r[0].value for r in sheet.iter_rows(min_row=2)}.isdisjoint({"DQ03", "DQ13"})
-    assert sheet.freeze_panes == "A2"
-    # typed cells: a date is a date, an amount a number, an id text
-    values = next(sheet.iter_rows(min_row=2, values_only=True))
+    assert wb.sheetnames == ["Undantag"]
+    sheet = wb["Undantag"]
     header = [c.value for c in sheet[1]]
-    row = dict(zip(header, values, strict=True))
-    assert isinstance(row["posting_date"], datetime) and isinstance(row["amount"], int | float)
-    assert isinstance(row["account"], str) and sheet["A1"].font.b
+    assert header[0] == "exception_id"
+    assert header[-4:] == ["beslut", "kommentar", "signatur", "beslutsdatum"]
+    assert [r[0].value for r in sheet.iter_rows(min_row=2)] == [x for (x,) in listed]
+    last = sheet.cell(1, len(header)).column_letter
+    assert sheet.auto_filter.ref == f"A1:{last}{len(listed) + 1}"  # a filter on every column
+    assert sheet.freeze_panes == "A2"
+    # typed cells: a date is a date, an amount a number, an account text
+    row = dict(zip(header, next(sheet.iter_rows(min_row=2, values_only=True)), strict=True))
+    assert isinstance(row["bokföringsdatum"], datetime)
+    assert isinstance(row["belopp"], int | float) and isinstance(row["konto"], str)
+    assert sheet["A1"].font.b
     page = first.index.read_text(encoding="utf-8")
-    assert "<polyline" in page  # trend from the second run on
+    assert "<polyline" in page  # the trends, month by month
     assert "http://" not in page and "https://" not in page and "<link" not in page
-    assert '"DQ07"' in page and 'id="unit"' in page
+    assert 'id="filter-unit"' in page and 'id="filter-rule"' in page
+    assert 'class="exc" data-unit=' in page and 'href="validation.html"' in page
+    assert (first.folder / "validation.html").exists()
     # Publication: a reader holding the old snapshot keeps it while a new one is swapped in.
     path = publish(data_dir)
     assert path == published_path(data_dir)

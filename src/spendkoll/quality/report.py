@@ -1,51 +1,92 @@
-"""The contract controller's data-quality report.
+"""The contract controller's report (avtalscontrollerns rapport) and the list to
+accounting.
 
-Written after each transform to ``<data>/reports/quality/``:
+Written after each transform to ``<data>/reports/quality/``, read from the
+live warehouse (the report is written whatever the marts' validation says):
 
-* ``exceptions.csv``: every row of ``marts.dq_invoice_exceptions``;
-  ``exceptions.xlsx``: the rows of severity blocking and warning, the ones to
-  send back to accounting (filters on every column), and a sheet of totals
-  per rule and org unit over all rows. The ``info`` rows (contract follow-up:
-  DQ03, DQ13) are not for accounting and are many (most of the 803,020
-  exceptions at 10 million lines), so they are left to the CSV;
-* ``index.html``: one self-contained page (no request leaves the machine):
-  the latest validation results, totals per rule and per org unit, the trend
-  from run to run, and the exceptions, filterable by org unit, rule and amount;
-* ``contract_exceptions.csv`` and a section of ``index.html``: the contract
-  register's values spendkoll does not recognise (``marts.dq_contract_exceptions``:
-  file, line, column, value and the accepted values), for the controller to fix
-  in the register or to map in seed ``contract_vocabulary``;
-* the run's totals are appended to ``quality.exception_run`` for the trend.
+* ``index.html`` (Swedish) and ``index.en.html`` (English), one Jinja2 template
+  (``quality/templates/index.html``) and a dictionary of words
+  (``quality/labels.py``); self-contained (CSS, script and SVG inline, no
+  request leaves the machine). In this order:
+
+  a. what to act on in the report month, per org unit: the rows of
+     ``marts.dq_accounting_list`` with ``on_list`` for the month, in the mart's
+     rank (impact) per unit, with the explanation, the suggested account or
+     category, the amount at stake, score, status and the rules that agree;
+     filterable by org unit and rule (script on the page, works offline); what
+     is on the list beside what else is flagged;
+  b. the status of earlier decisions (``marts.dq_exception_status``: counts per
+     status, median days to resolution, the oldest confirmed exceptions not yet
+     corrected) and precision per rule as judged
+     (``marts.dq_rule_precision_judged``), beside the precision measured on
+     planted errors when ``dq_eval.json`` (``spendkoll dq-eval --json``) is in
+     the folder;
+  c. trends per rule and per org unit, month by month;
+  then short sections: the contract register's unrecognised values
+  (``marts.dq_contract_exceptions``, also ``contract_exceptions.csv``) and each
+  ledger delivery beside the one before it. The validation is one line at the
+  top, linking to
+* ``validation.html`` / ``validation.en.html``: for the data engineer, the
+  Great Expectations results of the latest run per stage and every flagged line
+  counted per rule and per org unit;
+* ``exceptions.xlsx``: the list to accounting (``accounting_xlsx``): every row
+  on the list, all months, newest month first, with the decision columns to
+  fill in and send back (source kind ``dq_decisions``). All months, not only
+  the report month: an exception nobody has decided stays on the list until it
+  is decided, and a returned file of any month loads;
+* ``exceptions.csv``: every row of ``marts.dq_invoice_exceptions`` (one per
+  line and rule), for queries beyond the list; text that a spreadsheet would
+  read as a formula gets a leading apostrophe (OWASP's CSV-injection rule);
+* the run's totals are appended to ``quality.exception_run``.
+
+A mart the report needs that the warehouse does not have stops it with a
+message naming the mart (``spendkoll transform`` builds them), rather than an
+empty report.
 """
 
 from __future__ import annotations
 
-import html
 import json
+import re
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import duckdb
+import jinja2
+from markupsafe import Markup
+
+from spendkoll.errors import ConfigError
 from spendkoll.paths import DataDir
-from spendkoll.quality.xlsx import write_xlsx
+from spendkoll.quality.accounting_xlsx import FORMULA_START, write_accounting_list
+from spendkoll.quality.labels import LABELS
+from spendkoll.reporting.charts import line_chart
 from spendkoll.warehouse import writer
 
-XLSX_MAX_ROWS = 1_048_575  # Excel's limit, header excluded
-HTML_MAX_ROWS = 20_000  # the page lists the largest; the files hold all
+LANGS = ("sv", "en")
+TEMPLATES = Path(__file__).with_name("templates")
+REQUIRED_MARTS = ("dq_accounting_list", "dq_exception_status", "dq_rule_precision_judged",
+                  "dq_invoice_exceptions")
+ACT_MAX_ROWS = 5_000  # on_list is bounded per unit and month; a safety net for the page
+TREND_MONTHS = 13
+EVAL_FILE = "dq_eval.json"
+STATUSES = ("new", "open", "confirmed", "dismissed", "resolved")
 
 EXCEPTION_COLUMNS = [
-    "rule_id", "rule_name", "severity", "period", "posting_date", "org_unit_id",
-    "org_unit_name", "supplier_key", "supplier_name", "invoice_number", "verification_id",
-    "account", "category_id", "amount", "vat", "suggested_account", "suggested_category_id",
+    "exception_id", "rule_id", "rule_name", "severity", "period", "posting_date",
+    "org_unit_id", "org_unit_name", "supplier_key", "supplier_name", "invoice_number",
+    "verification_id", "account", "category_id", "amount", "vat", "score",
+    "amount_at_stake", "impact", "suggested_account", "suggested_category_id",
     "explanation_sv", "explanation_en", "source_file", "source_line", "ledger_line_id",
 ]
 
 # Exceptions and their amount per rule of the catalogue (rules that found nothing too).
 BY_RULE_SQL = """
-select r.rule_id, r.rule_name, r.severity, count(e.exception_id), coalesce(sum(e.amount), 0)
+select r.rule_id, r.rule_name, r.severity, count(e.rule_id), coalesce(sum(e.amount), 0)
 from reference.dq_rules r
 left join marts.dq_invoice_exceptions e on e.rule_id = r.rule_id
 group by r.rule_id, r.rule_name, r.severity order by r.rule_id
@@ -120,6 +161,22 @@ create table if not exists quality.exception_run (
 );
 """
 
+# The list to accounting, in accounting_xlsx.SOURCE_COLUMNS order: every row on
+# the list, newest month first, then unit and rank.
+LIST_SQL = """
+select a.exception_id, a.org_unit_id, a.org_unit_name, a.period, a.posting_date,
+       a.supplier_name, a.verification_id, a.invoice_number, a.account, a.amount,
+       a.rule_ids, a.explanation_{lang},
+       a.suggested_account,
+       case when a.suggested_category_id is not null
+            then a.suggested_category_id || coalesce(' ' || c.category_level3, '') end,
+       a.amount_at_stake, a.score, a.status
+from marts.dq_accounting_list a
+left join marts.dim_category c on c.category_id = a.suggested_category_id
+where a.on_list
+order by a.period desc, a.org_unit_id, a.rank_in_unit_month, a.exception_id
+"""
+
 
 @dataclass(frozen=True)
 class QualityReport:
@@ -127,58 +184,379 @@ class QualityReport:
     index: Path
     csv: Path
     xlsx: Path
-    exceptions: int
+    exceptions: int  # rows of marts.dq_invoice_exceptions (line x rule)
     by_rule: list[tuple[str, str, str, int, Decimal]]
+    month: str | None = None  # the report month
+    flagged: int = 0  # lines flagged (marts.dq_accounting_list), all months
+    on_list: int = 0  # lines on the list to accounting, all months (the XLSX)
+    on_list_month: int = 0  # of them in the report month
+    flagged_month: int = 0
+    validation: Path | None = None
+    pages: tuple[Path, ...] = ()
+
+
+def missing_marts(con: duckdb.DuckDBPyConnection,
+                  tables: tuple[str, ...] = REQUIRED_MARTS) -> list[str]:
+    have = {r[0] for r in con.execute(
+        "select table_name from information_schema.tables where table_schema = 'marts'"
+    ).fetchall()}
+    return [t for t in tables if t not in have]
+
+
+def require_marts(con: duckdb.DuckDBPyConnection, where: Path,
+                  tables: tuple[str, ...] = REQUIRED_MARTS) -> None:
+    missing = missing_marts(con, tables)
+    if missing:
+        raise ConfigError(
+            f"the controller's report needs {', '.join('marts.' + t for t in missing)}, "
+            f"which {where} does not have: build the marts first (`spendkoll transform`, "
+            "or the transform DAG)")
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return con.execute("select count(*) from information_schema.tables where table_schema = ? "
+                       "and table_name = ?", [schema, table]).fetchone() == (1,)
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    schema, name = table.split(".")
+    return [r[0] for r in con.execute(
+        "select column_name from information_schema.columns where table_schema = ? and "
+        "table_name = ? order by ordinal_position", [schema, name]).fetchall()]
 
 
 def build_report(data: DataDir, validation_summaries: list[str] | None = None,
-                 docs_index: Path | None = None) -> QualityReport:
+                 docs_index: Path | None = None, month: str | None = None,
+                 lang: str = "sv") -> QualityReport:
+    """Write the controller's report for `month` (default: the latest month with
+    rows on the list) and the list to accounting in `lang` (sv or en; the HTML
+    pages are written in both)."""
+    if lang not in LANGS:
+        raise ConfigError(f"language {lang!r}: use sv or en")
+    if month is not None and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+        raise ConfigError(f"month {month!r}: expected YYYY-MM")
     folder = data.reports / "quality"
     folder.mkdir(parents=True, exist_ok=True)
     run_at = datetime.now()
-    cols = ", ".join(EXCEPTION_COLUMNS)
     with writer(data.warehouse) as con:
+        require_marts(con, data.warehouse)
         con.execute(RUN_DDL)
         con.execute("""
             insert into quality.exception_run
             select ?, rule_id, coalesce(org_unit_id, '?'), count(*), coalesce(sum(amount), 0)
             from marts.dq_invoice_exceptions group by rule_id, org_unit_id""", [run_at])
-        by_rule = con.execute(BY_RULE_SQL).fetchall()
-        by_unit = con.execute("""
-            select org_unit_id, org_unit_name, count(*), sum(amount)
-            from marts.dq_invoice_exceptions group by org_unit_id, org_unit_name
-            order by count(*) desc""").fetchall()
-        trend = con.execute("""
-            select run_at, rule_id, sum(exceptions) from quality.exception_run
-            where run_at in (select distinct run_at from quality.exception_run
-                             order by run_at desc limit 30)
-            group by run_at, rule_id order by run_at, rule_id""").fetchall()
-        validation = con.execute("""
-            select stage, suite, target, expectation, column_name, severity, success,
-                   unexpected_count, observed, examples
-            from quality.validation_result
-            where run_id in (select max(run_id) from quality.validation_result group by stage)
-            order by success, severity, stage, suite, target""").fetchall() \
-            if con.execute("select count(*) from information_schema.tables where "
-                           "table_schema = 'quality' and table_name = 'validation_result'"
-                           ).fetchone() == (1,) else []
-        total = int(con.execute("select count(*) from marts.dq_invoice_exceptions")
-                    .fetchone()[0])  # type: ignore[index]
+        ctx = _gather(con, month, run_at)
         csv_path, xlsx_path = folder / "exceptions.csv", folder / "exceptions.xlsx"
+        cols = [c for c in EXCEPTION_COLUMNS
+                if c in set(_columns(con, "marts.dq_invoice_exceptions"))]
         _write_csv(con, cols, csv_path)
-        _write_xlsx(con, cols, xlsx_path, by_rule, by_unit)
-        top = con.execute(f"""
-            select {cols} from marts.dq_invoice_exceptions
-            order by abs(amount) desc, exception_id limit {HTML_MAX_ROWS}""").fetchall()
-        contract_rows = _contract_exceptions(con, folder / "contract_exceptions.csv")
-        deliveries = _delivery_profiles(con, run_at)
-        ignored = con.execute("select source_name, file_name, first_seen from raw.ignored_file "
-                              "order by 1, 2").fetchall()
-    index = folder / "index.html"
-    _write_html(index, run_at, total, by_rule, by_unit, trend, validation, top,
-                validation_summaries or [], docs_index, contract_rows, ignored, deliveries)
-    return QualityReport(folder, index, csv_path, xlsx_path, total,
-                         [(r[0], r[1], r[2], int(r[3]), Decimal(r[4])) for r in by_rule])
+        cur = con.execute(LIST_SQL.format(lang=lang))
+        on_list = write_accounting_list(_fetch(cur), xlsx_path, lang)
+        ctx["contracts"] = _contract_exceptions(con, folder / "contract_exceptions.csv")
+        ctx["deliveries"] = _delivery_profiles(con, run_at)
+        ctx["ignored"] = con.execute("select source_name, file_name, first_seen "
+                                     "from raw.ignored_file order by 1, 2").fetchall() \
+            if _has_table(con, "raw", "ignored_file") else []
+    ctx["summaries"] = validation_summaries or []
+    ctx["docs_index"] = str(docs_index) if docs_index else ""
+    ctx["eval"] = read_eval(folder / EVAL_FILE)
+    ctx["xlsx_lang"] = lang
+    pages = render_pages(folder, ctx)
+    by_rule = ctx["by_rule"]
+    return QualityReport(
+        folder, folder / "index.html", csv_path, xlsx_path, ctx["exceptions"],
+        [(r[0], r[1], r[2], int(r[3]), Decimal(r[4])) for r in by_rule],
+        ctx["month"], ctx["flagged_all"], on_list, ctx["on_list_month"], ctx["flagged_month"],
+        folder / "validation.html", tuple(pages))
+
+
+def _fetch(cur: duckdb.DuckDBPyConnection, size: int = 10_000) -> Any:
+    while rows := cur.fetchmany(size):
+        yield from rows
+
+
+def _months_back(period: str, n: int) -> list[str]:
+    y, m = int(period[:4]), int(period[5:7])
+    out = []
+    for _ in range(n):
+        out.append(f"{y:04d}-{m:02d}")
+        m -= 1
+        if m == 0:
+            y, m = y - 1, 12
+    return list(reversed(out))
+
+
+def _gather(con: duckdb.DuckDBPyConnection, month: str | None,
+            run_at: datetime) -> dict[str, Any]:
+    """Everything the pages show, read in one go."""
+    ctx: dict[str, Any] = {"run_at": run_at}
+    if month is None:
+        row = con.execute("select max(period) filter (where on_list), max(period) "
+                          "from marts.dq_accounting_list").fetchone()
+        month = (row[0] or row[1]) if row else None
+    ctx["month"] = month
+    rules = con.execute("select rule_id, rule_name, severity, description_sv, description_en "
+                        "from reference.dq_rules order by rule_id").fetchall()
+    ctx["rules"] = {r[0]: {"id": r[0], "name": r[1], "severity": r[2], "sv": r[3], "en": r[4]}
+                    for r in rules}
+    # a. the month's list, per unit
+    totals = con.execute("""
+        select count(*), count(*) filter (where on_list),
+               count(*) filter (where period = ?),
+               count(*) filter (where period = ? and on_list),
+               coalesce(sum(amount_at_stake) filter (where period = ? and on_list), 0)
+        from marts.dq_accounting_list""", [month, month, month]).fetchone()
+    assert totals is not None
+    (ctx["flagged_all"], ctx["on_list_all"], ctx["flagged_month"], ctx["on_list_month"],
+     ctx["stake_month"]) = totals
+    units = con.execute("""
+        select org_unit_id, max(org_unit_name), count(*), count(*) filter (where on_list),
+               coalesce(sum(amount_at_stake) filter (where on_list), 0)
+        from marts.dq_accounting_list where period = ?
+        group by org_unit_id
+        order by count(*) filter (where on_list) desc, org_unit_id""", [month]).fetchall()
+    cur = con.execute(f"""
+        select a.exception_id, a.org_unit_id, a.rank_in_unit_month, a.supplier_name,
+               a.invoice_number, a.verification_id, a.account, a.amount, a.explanation_sv,
+               a.explanation_en, a.suggested_account, a.suggested_category_id,
+               c.category_level3, a.amount_at_stake, a.score, a.status, a.rule_ids,
+               a.posting_date, a.primary_rule_id
+        from marts.dq_accounting_list a
+        left join marts.dim_category c on c.category_id = a.suggested_category_id
+        where a.period = ? and a.on_list
+        order by a.org_unit_id, a.rank_in_unit_month, a.exception_id
+        limit {ACT_MAX_ROWS}""", [month])
+    names = [d[0] for d in cur.description]
+    act_rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    for r in act_rows:
+        r["rules"] = [x.strip() for x in str(r["rule_ids"] or "").split(",") if x.strip()]
+    ctx["units"] = [
+        {"id": u[0], "name": u[1], "flagged": u[2], "on_list": u[3], "stake": u[4],
+         "rows": [r for r in act_rows if r["org_unit_id"] == u[0]]}
+        for u in units if u[3]]
+    ctx["act_rules"] = sorted({x for r in act_rows for x in r["rules"]})
+    ctx["act_shown"] = len(act_rows)
+    # b. decisions
+    ctx["status_counts"] = {s: (0, Decimal(0)) for s in STATUSES}
+    for status, n, amount in con.execute("""
+            select status, count(*), coalesce(sum(amount), 0)
+            from marts.dq_exception_status group by status""").fetchall():
+        ctx["status_counts"][status] = (n, amount)
+    median = con.execute("""
+        select median(days_to_resolution), count(days_to_resolution)
+        from marts.dq_exception_status where days_to_resolution is not null""").fetchone()
+    ctx["median_days"] = median if median and median[1] else None
+    median_rule = dict(con.execute("""
+        select primary_rule_id, median(days_to_resolution) from marts.dq_exception_status
+        where days_to_resolution is not null group by primary_rule_id""").fetchall())
+    judged = con.execute("""
+        select rule_id, decided, confirmed, corrected, dismissed, precision
+        from marts.dq_rule_precision_judged order by rule_id""").fetchall()
+    ctx["judged"] = {r[0]: r for r in judged}
+    ctx["median_rule"] = median_rule
+    ctx["oldest"] = con.execute("""
+        select exception_id, org_unit_id, org_unit_name, period, supplier_name, amount,
+               rule_ids, cast(decided_on as date),
+               date_diff('day', cast(decided_on as date), current_date), decision_comment,
+               decided_by
+        from marts.dq_exception_status where status = 'confirmed'
+        order by decided_on nulls first, first_seen_on, exception_id limit 15""").fetchall()
+    # c. trends
+    months = _months_back(month, TREND_MONTHS) if month else []
+    ctx["months"] = months
+    if months:
+        span = [months[0], months[-1]]
+        per_rule = con.execute("""
+            select rule_id, period, count(*) from marts.dq_invoice_exceptions
+            where period between ? and ? group by rule_id, period""", span).fetchall()
+        per_unit = con.execute("""
+            select org_unit_id, period, count(*) from marts.dq_accounting_list
+            where period between ? and ? group by org_unit_id, period""", span).fetchall()
+        per_month = {p: (n, k) for p, n, k in con.execute("""
+            select period, count(*), count(*) filter (where on_list)
+            from marts.dq_accounting_list where period between ? and ?
+            group by period""", span).fetchall()}
+    else:
+        per_rule, per_unit, per_month = [], [], {}
+    ctx["trend_rule"] = _series(per_rule, months)
+    ctx["trend_unit"] = _series(per_unit, months)
+    ctx["trend_total"] = {"flagged": [float(per_month.get(m, (0, 0))[0]) for m in months],
+                          "on_list": [float(per_month.get(m, (0, 0))[1]) for m in months]}
+    unit_names = dict(con.execute("select org_unit_id, max(org_unit_name) "
+                                  "from marts.dq_accounting_list group by 1").fetchall())
+    ctx["unit_names"] = unit_names
+    # the engineer's page
+    ctx["validation"] = con.execute("""
+        select stage, suite, target, expectation, column_name, severity, success,
+               unexpected_count, observed, examples
+        from quality.validation_result
+        where run_id in (select max(run_id) from quality.validation_result group by stage)
+        order by success, severity, stage, suite, target""").fetchall() \
+        if _has_table(con, "quality", "validation_result") else []
+    ctx["by_rule"] = con.execute(BY_RULE_SQL).fetchall()
+    ctx["by_unit"] = con.execute("""
+        select org_unit_id, max(org_unit_name), count(*), sum(amount)
+        from marts.dq_invoice_exceptions group by org_unit_id
+        order by count(*) desc""").fetchall()
+    row = con.execute("select count(*) from marts.dq_invoice_exceptions").fetchone()
+    ctx["exceptions"] = int(row[0]) if row else 0
+    return ctx
+
+
+def _series(rows: list[Any], months: list[str]) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = {}
+    index = {m: i for i, m in enumerate(months)}
+    for key, period, n in rows:
+        series = out.setdefault(str(key), [0.0] * len(months))
+        if period in index:
+            series[index[period]] = float(n)
+    return dict(sorted(out.items()))
+
+
+def read_eval(path: Path) -> dict[str, Any]:
+    """Precision per rule measured on planted errors, from ``spendkoll dq-eval
+    --json``: {"path", "precision": {rule: float}, "note", "error"}. Absent or
+    unreadable is not an error of the report."""
+    out: dict[str, Any] = {"path": str(path), "precision": {}, "note": "", "error": ""}
+    if not path.exists():
+        return out
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        out["precision"] = _eval_precision(doc)
+        out["note"] = str(doc.get("measured_on", "")) if isinstance(doc, dict) else ""
+    except (OSError, ValueError, TypeError, AttributeError, KeyError) as exc:
+        out["error"] = f"{path.name}: {exc}"
+    return out
+
+
+def _eval_precision(doc: Any) -> dict[str, float]:
+    """Per rule: a precision given as such, else flagged planted lines / (flagged
+    planted + flagged untouched lines), pooled over the runs' summaries."""
+    if isinstance(doc, dict) and isinstance(doc.get("precision"), dict):
+        return {str(k): float(v) for k, v in doc["precision"].items() if v is not None}
+    if isinstance(doc, dict) and isinstance(doc.get("rules"), list):
+        return {str(r["rule_id"]): float(r["precision"]) for r in doc["rules"]
+                if isinstance(r, dict) and r.get("precision") is not None}
+    hits: dict[str, int] = {}
+    false: dict[str, int] = {}
+    summary = doc.get("summary", {}) if isinstance(doc, dict) else {}
+    for variant in summary.values():
+        score = variant.get("score", {})
+        for family in score.get("families", {}).values():
+            for rule, n in family.get("by_rule", {}).items():
+                hits[rule] = hits.get(rule, 0) + int(n)
+        for rule, n in score.get("untouched_by_rule", {}).items():
+            false[rule] = false.get(rule, 0) + int(n)
+    return {r: hits.get(r, 0) / (hits.get(r, 0) + false.get(r, 0))
+            for r in sorted(set(hits) | set(false)) if hits.get(r, 0) + false.get(r, 0)}
+
+
+class Fmt:
+    """Numbers the way the reader's language writes them."""
+
+    def __init__(self, lang: str):
+        self.lang = lang
+
+    def _local(self, s: str) -> str:
+        if self.lang != "sv":
+            return s
+        return s.replace(",", "\u202f").replace(".", ",")
+
+    def money(self, v: Any, decimals: int = 0) -> str:
+        return "-" if v is None else self._local(f"{float(v):,.{decimals}f}")
+
+    def count(self, v: Any) -> str:
+        return "-" if v is None else self._local(f"{int(v):,}")
+
+    def pct(self, v: Any) -> str:
+        """A share from 0 to 1 as a percentage."""
+        if v is None:
+            return "-"
+        share = float(v) * 100
+        return self._local(f"{share:.1f}") + ("\u00a0%" if self.lang == "sv" else " %")
+
+    def score(self, v: Any) -> str:
+        return "-" if v is None else self._local(f"{float(v):.2f}")
+
+    def delta(self, now: Any, before: Any) -> str:
+        if now is None or before is None or float(before) == 0:
+            return ""
+        return f"{100.0 * (float(now) - float(before)) / abs(float(before)):+.0f} %"
+
+    def day(self, v: Any) -> str:
+        if v is None:
+            return "-"
+        return v.strftime("%Y-%m-%d") if isinstance(v, date | datetime) else str(v)
+
+
+def sparkline(values: list[float], width: int = 150, height: int = 26,
+              label: str = "") -> Markup:
+    """A small inline SVG line of the values (months), the last one dotted."""
+    if len(values) < 2:
+        return Markup("")
+    top = max(max(values), 1e-9)
+    step = (width - 6) / (len(values) - 1)
+    pts = [(3 + i * step, height - 3 - (height - 6) * v / top) for i, v in enumerate(values)]
+    line = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
+    x, y = pts[-1]
+    return Markup(
+        f'<svg class="spark" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'role="img" aria-label="{Markup.escape(label)}"><polyline fill="none" '
+        f'stroke="#1f5f8b" stroke-width="1.5" points="{line}"/>'
+        f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.2" fill="#1f5f8b"/></svg>')
+
+
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+                              undefined=jinja2.StrictUndefined, trim_blocks=True,
+                              lstrip_blocks=True, keep_trailing_newline=True)
+
+
+def render_pages(folder: Path, ctx: dict[str, Any]) -> list[Path]:
+    """index(.en).html and validation(.en).html from the gathered figures."""
+    env = _environment()
+    written = []
+    for lang in LANGS:
+        t, f = LABELS[lang], Fmt(lang)
+        months = ctx["months"]
+        short = [m[2:] for m in months]
+        chart = line_chart(short, [(t["flagged"], ctx["trend_total"]["flagged"]),
+                                   (t["on_list"], ctx["trend_total"]["on_list"])],
+                           fmt=f.count, title=t["trend_total"]) if months else ""
+        validation = ctx["validation"]
+        checks = {"checks": len(validation),
+                  "blocking": sum(1 for v in validation if not v[6] and v[5] == "blocking"),
+                  "warnings": sum(1 for v in validation if not v[6] and v[5] != "blocking")}
+        common = {
+            "t": t, "f": f, "lang": lang, "ctx": ctx, "checks": checks,
+            "trend_chart": Markup(chart), "spark": sparkline,
+            "explanation_key": f"explanation_{lang}", "rule_text": _rule_text(ctx, lang),
+            "status_label": _status_label(t),
+            "ignored_files": ", ".join(f"{src}/{name} ({t['since']} {f.day(first)})"
+                                       for src, name, first in ctx["ignored"]),
+        }
+        suffix = "" if lang == "sv" else f".{lang}"
+        for name in ("index", "validation"):
+            page = env.get_template(f"{name}.html").render(**common)
+            path = folder / f"{name}{suffix}.html"
+            tmp = path.with_suffix(".html.tmp")
+            tmp.write_text(page, encoding="utf-8")
+            tmp.replace(path)
+            written.append(path)
+    return written
+
+
+def _rule_text(ctx: dict[str, Any], lang: str) -> Callable[[str], str]:
+    def text(rule_id: str) -> str:
+        rule = ctx["rules"].get(rule_id)
+        return f"{rule_id} {rule['name']}: {rule[lang]}" if rule else rule_id
+    return text
+
+
+def _status_label(t: dict[str, str]) -> Callable[[Any], str]:
+    def label(status: Any) -> str:
+        return t.get(f"status_{status}", str(status))
+    return label
 
 
 def _delivery_profiles(con: Any, run_at: datetime) -> list[Any]:
@@ -196,27 +574,43 @@ def _delivery_profiles(con: Any, run_at: datetime) -> list[Any]:
 def _contract_exceptions(con: Any, path: Path) -> list[Any]:
     """The contract register's unrecognised values, written as CSV beside the
     invoice exceptions; returns the rows (few: one per register row and column)."""
-    exists = con.execute("select count(*) from information_schema.tables where "
-                         "table_schema = 'marts' and table_name = 'dq_contract_exceptions'"
-                         ).fetchone() == (1,)
-    if not exists:
+    if not _has_table(con, "marts", "dq_contract_exceptions"):
         path.unlink(missing_ok=True)
         return []
+    _write_csv(con, CONTRACT_EXCEPTION_COLUMNS, path, "marts.dq_contract_exceptions",
+               "file_name, line, field_name")
     cols = ", ".join(CONTRACT_EXCEPTION_COLUMNS)
-    _write_csv(con, cols, path, "marts.dq_contract_exceptions", "file_name, line, field_name")
     return list(con.execute(f"select {cols} from marts.dq_contract_exceptions "
                             "order by file_name, line, field_name").fetchall())
 
 
-def _write_csv(con: Any, cols: str, path: Path,
+def _guarded(con: Any, table: str, columns: list[str]) -> str:
+    """The select list, text columns guarded against formula injection: a value
+    starting with = + - @ tab or CR gets a leading apostrophe (OWASP)."""
+    schema, name = table.split(".")
+    types = dict(con.execute(
+        "select column_name, data_type from information_schema.columns "
+        "where table_schema = ? and table_name = ?", [schema, name]).fetchall())
+    pattern = "^[" + "".join({"\t": "\\t", "\r": "\\r", "-": "\\-"}.get(c, c)
+                             for c in FORMULA_START) + "]"
+    out = []
+    for c in columns:
+        if str(types.get(c, "")).upper() == "VARCHAR":
+            out.append(f"case when regexp_matches({c}, '{pattern}') then '''' || {c} "
+                       f"else {c} end as {c}")
+        else:
+            out.append(c)
+    return ", ".join(out)
+
+
+def _write_csv(con: Any, columns: list[str], path: Path,
                table: str = "marts.dq_invoice_exceptions",
-               order: str = "rule_id, posting_date, exception_id") -> None:
-    """All exceptions as CSV (semicolons, UTF-8 with a BOM so Excel reads it),
-    written by DuckDB: a Python row loop took most of the report's time at
-    10 million lines."""
+               order: str = "rule_id, posting_date, ledger_line_id") -> None:
+    """A mart as CSV (semicolons, UTF-8 with a BOM so Excel reads it), written by
+    DuckDB: a Python row loop took most of the report's time at 10 million lines."""
     tmp = path.with_suffix(".csv.tmp")
     body = path.with_suffix(".csv.body")
-    con.execute(f"copy (select {cols} from {table} order by {order}) "
+    con.execute(f"copy (select {_guarded(con, table, columns)} from {table} order by {order}) "
                 f"to '{body}' (format csv, delimiter ';', header true)")
     with tmp.open("wb") as f, body.open("rb") as src:
         f.write(b"\xef\xbb\xbf")
@@ -225,220 +619,20 @@ def _write_csv(con: Any, cols: str, path: Path,
     tmp.replace(path)
 
 
-def _write_xlsx(con: Any, cols: str, path: Path, by_rule: list[Any], by_unit: list[Any]) -> None:
-    totals: list[list[Any]] = [["regel", "namn", "allvarlighet", "antal", "belopp"]]
-    totals += [[r[0], r[1], r[2], int(r[3]), float(r[4])] for r in by_rule]
-    totals += [[], ["enhet", "namn", "antal", "belopp"]]
-    totals += [[u[0], u[1], int(u[2]), float(u[3])] for u in by_unit]
-    write_xlsx(con, f"select {cols}, exception_id from marts.dq_invoice_exceptions "
-               "where severity <> 'info'", "rule_id, posting_date, exception_id",
-               "Avvikelser", path, XLSX_MAX_ROWS, [("Summor", totals)],
-               columns=EXCEPTION_COLUMNS)
+def accounting_list_counts(data: DataDir) -> tuple[int, int] | None:
+    """(lines on the list to accounting, lines flagged), all months; None when
+    the warehouse has no marts.dq_accounting_list."""
+    from spendkoll.warehouse import reader
 
-
-def _bars(rows: list[tuple[str, float]], unit: str = "") -> str:
-    if not rows:
-        return "<p>Inga.</p>"
-    top = max(abs(v) for _, v in rows) or 1.0
-    out = ['<table class="bars">']
-    for label, value in rows:
-        width = 100.0 * abs(value) / top
-        out.append(f'<tr><td>{html.escape(label)}</td><td class="num">{value:,.0f}{unit}</td>'
-                   f'<td class="bar"><div style="width:{width:.1f}%"></div></td></tr>')
-    out.append("</table>")
-    return "\n".join(out)
-
-
-def _trend_svg(trend: list[Any]) -> str:
-    runs = sorted({t[0] for t in trend})
-    if len(runs) < 2:
-        return "<p>Trenden visas från andra körningen.</p>"
-    totals = {r: sum(int(t[2]) for t in trend if t[0] == r) for r in runs}
-    top = max(totals.values()) or 1
-    w, h, pad = 640, 180, 30
-    step = (w - 2 * pad) / (len(runs) - 1)
-    pts = " ".join(f"{pad + i * step:.1f},{h - pad - (h - 2 * pad) * totals[r] / top:.1f}"
-                   for i, r in enumerate(runs))
-    labels = "".join(
-        f'<text x="{pad + i * step:.1f}" y="{h - 8}" font-size="10" text-anchor="middle">'
-        f'{r:%m-%d %H:%M}</text>' for i, r in enumerate(runs) if i in (0, len(runs) - 1))
-    return (f'<svg width="{w}" height="{h}" role="img" aria-label="avvikelser per körning">'
-            f'<polyline fill="none" stroke="#1f5f8b" stroke-width="2" points="{pts}"/>'
-            f'{labels}<text x="{pad}" y="14" font-size="11">max {top:,}</text></svg>')
-
-
-STYLE = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#222}
-h1{font-size:22px}h2{font-size:17px;margin-top:28px}
-table{border-collapse:collapse;font-size:13px}td,th{padding:3px 8px;border-bottom:1px solid #ddd;
-text-align:left;vertical-align:top}td.num{text-align:right;white-space:nowrap}
-.bars td.bar{width:260px}.bars td.bar div{background:#1f5f8b;height:10px}
-.fail{color:#a40000}.ok{color:#2a6b2a}.filters label{margin-right:14px}
-#rows td{font-size:12px}
-"""
-
-SCRIPT = """
-const data = JSON.parse(document.getElementById('exceptions').textContent);
-const cols = data.columns, rows = data.rows;
-const ix = Object.fromEntries(cols.map((c, i) => [c, i]));
-function fill(id, key) {
-  const sel = document.getElementById(id);
-  [...new Set(rows.map(r => r[ix[key]]))].sort().forEach(v => {
-    const o = document.createElement('option'); o.value = o.textContent = v; sel.appendChild(o);
-  });
-}
-fill('unit', 'org_unit_id'); fill('rule', 'rule_id');
-function render() {
-  const u = document.getElementById('unit').value, r = document.getElementById('rule').value;
-  const min = parseFloat(document.getElementById('minamount').value || '0');
-  const shown = rows.filter(x => (!u || x[ix.org_unit_id] === u) && (!r || x[ix.rule_id] === r)
-                                 && Math.abs(x[ix.amount]) >= min);
-  let sum = 0; shown.forEach(x => sum += x[ix.amount]);
-  document.getElementById('count').textContent =
-    shown.length.toLocaleString('sv-SE') + ' rader, ' +
-    sum.toLocaleString('sv-SE', {maximumFractionDigits: 2}) + ' kr';
-  const body = document.getElementById('rows'); body.innerHTML = '';
-  shown.slice(0, 500).forEach(x => {
-    const tr = document.createElement('tr');
-    ['rule_id','severity','posting_date','org_unit_id','supplier_name','invoice_number','account',
-     'amount','suggested_account','explanation_sv','source_file','source_line'].forEach(c => {
-      const td = document.createElement('td'); td.textContent = x[ix[c]] ?? '';
-      if (c === 'amount') td.className = 'num';
-      tr.appendChild(td);
-    });
-    body.appendChild(tr);
-  });
-}
-['unit', 'rule', 'minamount'].forEach(
-  id => document.getElementById(id).addEventListener('input', render));
-render();
-"""
-
-
-def _write_html(path: Path, run_at: datetime, total: int, by_rule: list[Any],
-                by_unit: list[Any], trend: list[Any], validation: list[Any], top: list[Any],
-                summaries: list[str], docs_index: Path | None,
-                contract_rows: list[Any] | None = None,
-                ignored: list[Any] | None = None,
-                deliveries: list[Any] | None = None) -> None:
-    failed = [v for v in validation if not v[6]]
-
-    def num(v: Any, fmt: str = "{:,.0f}") -> str:
-        return "" if v is None else fmt.format(float(v))
-
-    def delta(now: Any, before: Any) -> str:
-        if now is None or before is None or float(before) == 0:
-            return ""
-        return f"{100.0 * (float(now) - float(before)) / abs(float(before)):+.0f} %"
-
-    drows = "".join(
-        f"<tr><td>{html.escape(str(d[0]))}</td><td>{html.escape(str(d[1]))}</td>"
-        f'<td class="num">{num(d[3])}</td><td class="num">{num(d[4], "{:,.2f}")}</td>'
-        f'<td class="num">{num(d[5])}</td><td class="num">{num(d[6], "{:.2f}")}</td>'
-        f'<td class="num">{num(d[7], "{:.2f}")}</td>'
-        f"<td>{html.escape(str(d[8] or '-'))}</td>"
-        f'<td class="num">{delta(d[3], d[9])}</td><td class="num">{delta(d[4], d[10])}</td>'
-        f'<td class="num">{delta(d[5], d[11])}</td>'
-        f'<td class="num">{num(d[12], "{:.2f}")}</td></tr>'
-        for d in (deliveries or []))
-    delivery_table = (
-        '<table id="deliveries"><tr><th>källa</th><th>fil</th><th>rader</th><th>belopp, kr</th>'
-        "<th>leverantörer</th><th>påverkbar %</th><th>oklassificerat %</th><th>föregående</th>"
-        "<th>rader ±</th><th>belopp ±</th><th>leverantörer ±</th><th>föreg. påverkbar %</th>"
-        f"</tr>{drows}</table>") if deliveries else "<p>Inga leveranser ännu.</p>"
-    ignored_note = (
-        "<p class=\"fail\" id=\"ignored\">Inte inlästa: " + ", ".join(
-            f"{html.escape(str(src))}/{html.escape(str(name))} (sedan {first:%Y-%m-%d})"
-            for src, name, first in ignored)
-        + ". Filnamnet matchar inget mönster för källan: byt namn på filen eller rätta "
-          "<code>pattern</code> i källfilen.</p>") if ignored else ""
-    contract_rows = contract_rows or []
-    crows = "".join(
-        f"<tr><td>{html.escape(str(c[0]))}</td><td class=\"num\">{c[1]}</td>"
-        f"<td>{html.escape(str(c[2]))}</td><td>{html.escape(str(c[3]))}</td>"
-        f"<td>{html.escape(str(c[4]))}</td><td>{html.escape(str(c[6]))}"
-        f"<details><summary>godkända värden</summary>{html.escape(str(c[8]))}</details></td>"
-        "</tr>" for c in contract_rows[:1000])
-    contracts = (
-        f"<p>{len(contract_rows):,} värden i avtalskatalogen känns inte igen: avtalet räknas "
-        "för leverantörstrohet men täcker ingen kategori, eller räknas inte som "
-        "upphandlingsenhetens. Rätta avtalskatalogen eller lägg till ordet i seed "
-        "<code>contract_vocabulary</code>. Hela listan: "
-        '<a href="contract_exceptions.csv">contract_exceptions.csv</a>.</p>'
-        "<table><tr><th>fil</th><th>rad</th><th>kolumn</th><th>värde</th><th>avtal</th>"
-        f"<th>förklaring</th></tr>{crows}</table>"
-        if contract_rows else "<p>Alla värden i avtalskatalogen känns igen.</p>")
-    vrows = "".join(
-        f'<tr><td class="{"ok" if v[6] else "fail"}">{"OK" if v[6] else "FEL"}</td>'
-        f"<td>{html.escape(str(v[5]))}</td><td>{html.escape(str(v[0]))}</td>"
-        f"<td>{html.escape(str(v[1]))}</td><td>{html.escape(str(v[2]))}</td>"
-        f"<td>{html.escape(str(v[3]))}({html.escape(str(v[4] or ''))})</td>"
-        f'<td class="num">{"" if v[7] is None else f"{int(v[7]):,}"}</td>'
-        f"<td>{html.escape(str(v[8] or ''))}</td><td>{html.escape(str(v[9] or ''))}</td></tr>"
-        for v in (failed + [v for v in validation if v[6]])[:300])
-    rule_rows = "".join(
-        f"<tr><td>{r[0]}</td><td>{html.escape(r[1])}</td><td>{r[2]}</td>"
-        f'<td class="num">{int(r[3]):,}</td><td class="num">{float(r[4]):,.2f}</td></tr>'
-        for r in by_rule)
-    payload = json.dumps({"columns": EXCEPTION_COLUMNS,
-                          "rows": [[_json_cell(v) for v in row] for row in top]},
-                         ensure_ascii=False).replace("</", "<\\/")
-    docs = (f'<p>GX Data Docs: <code>{html.escape(str(docs_index))}</code></p>'
-            if docs_index else "")
-    page = f"""<!doctype html>
-<html lang="sv"><head><meta charset="utf-8"><title>spendkoll: datakvalitet</title>
-<style>{STYLE}</style></head><body>
-<h1>Datakvalitet och avvikande fakturarader</h1>
-<p>Körning {run_at:%Y-%m-%d %H:%M}. {total:,} avvikelser. Hela listan:
-<a href="exceptions.csv">exceptions.csv</a>; de som ska tillbaka till redovisningen
-(allvarlighet blocking och warning): <a href="exceptions.xlsx">exceptions.xlsx</a>
-(filter på varje kolumn).</p>{ignored_note}{docs}
-<h2 id="contracts">Avtalskatalogen: värden som inte känns igen</h2>
-{contracts}
-<h2>Leveranser mot föregående</h2>
-<p>Varje leverans av huvudboken mot den den ersatte (annars källans föregående):
-rader, belopp, leverantörer och andel per spendklass. En leverans som skulle ta bort
-eller ändra mer än källans <code>max_change_share</code> hålls tillbaka tills den bekräftas.</p>
-{delivery_table}
-<h2>Validering (senaste körningen per steg)</h2>
-<p>{len(failed)} av {len(validation)} förväntningar uppfylls inte.
-Blockerande fel stoppar publiceringen; varningar rapporteras.</p>
-<pre>{html.escape(chr(10).join(summaries))}</pre>
-<table><tr><th></th><th>allvarlighet</th><th>steg</th><th>svit</th><th>mål</th>
-<th>förväntan</th><th>rader</th><th>observerat</th><th>exempel</th></tr>{vrows}</table>
-<h2>Per regel</h2>
-<table><tr><th>regel</th><th>namn</th><th>allvarlighet</th><th>antal</th><th>belopp, kr</th></tr>
-{rule_rows}</table>
-{_bars([(f"{r[0]} {r[1]}", float(r[3])) for r in by_rule if r[3]])}
-<h2>Per enhet</h2>
-{_bars([(f"{u[0]} {u[1] or ''}", float(u[2])) for u in by_unit])}
-<h2>Trend: avvikelser per körning</h2>
-{_trend_svg(trend)}
-<h2>Avvikelser</h2>
-<p class="filters"><label>Enhet <select id="unit"><option value="">alla</option></select></label>
-<label>Regel <select id="rule"><option value="">alla</option></select></label>
-<label>Belopp minst <input id="minamount" type="number" value="0" step="1000"></label>
-<span id="count"></span></p>
-<p>Visar högst 500 rader av de {min(total, HTML_MAX_ROWS):,} största beloppen; hela listan finns
-i CSV- och XLSX-filerna.</p>
-<table><thead><tr><th>regel</th><th>allv.</th><th>datum</th><th>enhet</th><th>leverantör</th>
-<th>faktura</th><th>konto</th><th>belopp</th><th>förslag</th><th>förklaring</th><th>fil</th>
-<th>rad</th></tr></thead><tbody id="rows"></tbody></table>
-<script type="application/json" id="exceptions">{payload}</script>
-<script>{SCRIPT}</script>
-</body></html>
-"""
-    tmp = path.with_suffix(".html.tmp")
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(path)
-
-
-def _json_cell(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, (datetime,)) or hasattr(value, "isoformat"):
-        return value.isoformat()
-    return value
+    con = reader(data.warehouse)
+    try:
+        if missing_marts(con, ("dq_accounting_list",)):
+            return None
+        row = con.execute("select count(*) filter (where on_list), count(*) "
+                          "from marts.dq_accounting_list").fetchone()
+    finally:
+        con.close()
+    return (int(row[0]), int(row[1])) if row else (0, 0)
 
 
 def quality_summary(data: DataDir) -> str:
@@ -447,9 +641,7 @@ def quality_summary(data: DataDir) -> str:
 
     con = reader(data.warehouse)
     try:
-        validated = con.execute(
-            "select count(*) from information_schema.tables where table_schema = 'quality' "
-            "and table_name = 'validation_result'").fetchone() == (1,)
+        validated = _has_table(con, "quality", "validation_result")
         checks = con.execute("""
             select stage, count(*), count(*) filter (where not success),
                    count(*) filter (where not success and severity = 'blocking')

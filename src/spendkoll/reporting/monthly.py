@@ -26,6 +26,8 @@ from spendkoll.publish import published_path
 from spendkoll.reporting.charts import bar_chart, hbar_chart, line_chart
 
 ORGANISATION = "ALLA"
+# The controller's report, from reports/monthly/YYYY-MM/.
+CONTROLLER_REPORT = "../../quality/index.html"
 
 LABELS: dict[str, dict[str, str]] = {
     "sv": {
@@ -44,6 +46,15 @@ LABELS: dict[str, dict[str, str]] = {
         "threshold": "Leverantörer utan avtal över direktupphandlingsgränsen (året hittills)",
         "expiring": "Avtal som löper ut inom 12 månader",
         "dq": "Avvikande fakturarader (månaden)",
+        "open": "Öppna felkonteringar på listan till redovisningen",
+        "open_lead": "{n} undantag med status ny, öppen eller bekräftad står på listan till "
+                     "redovisningen (till och med månaden), {amount} kr ({stake} kr i fråga). "
+                     "De fem med störst påverkan nedan; alla, med förklaring och förslag, i",
+        "open_link": "avtalscontrollerns rapport",
+        "open_none": "Inga öppna felkonteringar på listan till redovisningen.",
+        "period": "Period", "account": "Konto", "explanation": "Förklaring",
+        "suggestion": "Förslag", "status": "Status",
+        "status_new": "ny", "status_open": "öppen", "status_confirmed": "bekräftad",
         "supplier": "Leverantör", "category": "Kategori", "amount": "Belopp, kr",
         "unit_part": "Enhetens del, kr", "year_total": "Utan avtal i år t.o.m. månaden, kr",
         "threshold_col": "Gräns, kr", "contract": "Avtal", "ends": "Slutar",
@@ -70,6 +81,16 @@ LABELS: dict[str, dict[str, str]] = {
                      "(year to date)",
         "expiring": "Contracts expiring within 12 months",
         "dq": "Invoice exceptions (the month)",
+        "open": "Open mis-codings on the list to accounting",
+        "open_lead": "{n} exceptions with status new, open or confirmed are on the list to "
+                     "accounting (up to the month), SEK {amount} (SEK {stake} at stake). The "
+                     "five with the largest impact below; all of them, with explanation and "
+                     "suggestion, in",
+        "open_link": "the contract controller's report",
+        "open_none": "No open mis-codings on the list to accounting.",
+        "period": "Period", "account": "Account", "explanation": "Explanation",
+        "suggestion": "Suggestion", "status": "Status",
+        "status_new": "new", "status_open": "open", "status_confirmed": "confirmed",
         "supplier": "Supplier", "category": "Category", "amount": "Amount, SEK",
         "unit_part": "The unit's part, SEK", "year_total": "Uncontracted, year to date, SEK",
         "threshold_col": "Threshold, SEK", "contract": "Contract", "ends": "Ends",
@@ -98,6 +119,7 @@ td,th{padding:4px 6px;border-bottom:1px solid #e5e5e5;text-align:left}
 td.num,th.num{text-align:right;white-space:nowrap}
 .note{font-size:12px;color:#666}
 svg.chart{max-width:100%;height:auto;font-family:inherit}
+#open-top td:first-child{white-space:nowrap}
 @media print{body{background:#fff}main{padding:0}}
 """
 
@@ -271,6 +293,32 @@ def uncontracted_above_threshold_ytd(con: duckdb.DuckDBPyConnection, unit_id: st
         limit {int(limit)}""", [year, year, year, period, *uargs]).fetchall()
 
 
+def open_miscodings(con: duckdb.DuckDBPyConnection, unit_id: str, period: str,
+                    lang: str) -> tuple[int, Decimal, Decimal, list[tuple[Any, ...]]]:
+    """The unit's (or the organisation's) exceptions on the list to accounting
+    that are still open (status new, open or confirmed), up to the month: count,
+    amount, amount at stake, and the five with the largest impact (period,
+    supplier, account, amount, explanation, suggestion, status)."""
+    have = con.execute("select count(*) from information_schema.tables where "
+                       "table_schema = 'marts' and table_name = 'dq_accounting_list'").fetchone()
+    if have != (1,):
+        raise ConfigError("the published marts have no marts.dq_accounting_list (the list to "
+                          "accounting): build and publish the marts again (`spendkoll "
+                          "transform`, `spendkoll publish`)")
+    where, args = _unit_filter(unit_id)
+    scope = (f"from marts.dq_accounting_list where {where} and on_list and period <= ? "
+             "and status in ('new', 'open', 'confirmed')")
+    row = con.execute(f"select count(*), coalesce(sum(amount), 0), "
+                      f"coalesce(sum(amount_at_stake), 0) {scope}", [*args, period]).fetchone()
+    explanation = "explanation_sv" if lang == "sv" else "explanation_en"
+    top = con.execute(f"""
+        select period, coalesce(supplier_name, '?'), account, amount, {explanation},
+               concat_ws(' ', suggested_account, suggested_category_id), status
+        {scope} order by impact desc, exception_id limit 5""", [*args, period]).fetchall()
+    assert row is not None
+    return int(row[0]), Decimal(row[1]), Decimal(row[2]), top
+
+
 def render_unit(con: duckdb.DuckDBPyConnection, unit_id: str, unit_name: str, period: str,
                 lang: str, target: float) -> str:
     t, f = LABELS[lang], Formatter(lang)
@@ -319,6 +367,7 @@ def render_unit(con: duckdb.DuckDBPyConnection, unit_id: str, unit_name: str, pe
         select rule_id, max(rule_name), count(*), sum(amount)
         from marts.dq_invoice_exceptions where {where} and period = ?
         group by rule_id order by rule_id""", [*args, period]).fetchall()
+    open_count, open_amount, open_stake, open_top = open_miscodings(con, unit_id, period, lang)
     data_to = con.execute("select max(posting_date) from marts.fct_spend").fetchone()
     published = con.execute("select published_at from main.published").fetchone()
 
@@ -393,6 +442,10 @@ def render_unit(con: duckdb.DuckDBPyConnection, unit_id: str, unit_name: str, pe
     expiring_rows = [(c, title, end, (late is not None and end is not None and late > end), s)
                      for c, title, end, late, s in expiring]
     dq_rows = [(r, n, c, a) for r, n, c, a in dq]
+    open_rows = [(p, s, a, amount, e, sug, t.get(f"status_{st}", st))
+                 for p, s, a, amount, e, sug, st in open_top]
+    controller = CONTROLLER_REPORT if lang == "sv" else CONTROLLER_REPORT.replace(
+        ".html", f".{lang}.html")
     title = f"{t['title']}: {unit_name}"
     return f"""<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8">
@@ -422,6 +475,16 @@ def render_unit(con: duckdb.DuckDBPyConnection, unit_id: str, unit_name: str, pe
 {hbar_chart([(f"{r} {n}", float(c)) for r, n, c, _ in dq], fmt="{:,.0f}", title=t['dq'])}
 <table><tr><th>{t['rule']}</th><th></th><th class="num">{t['lines']}</th>
 <th class="num">{t['amount']}</th></tr>{rows(dq_rows, "ttmm")}</table>
+<h2>{t['open']}</h2>
+<p id="open-miscodings" data-count="{open_count}" data-amount="{open_amount}">{
+    html.escape(t['open_lead'].format(n=f.count(open_count), amount=f.money(open_amount),
+                                      stake=f.money(open_stake))) if open_count
+    else html.escape(t['open_none'])}{
+    f' <a href="{controller}">{html.escape(t["open_link"])}</a> '
+    f'(<code>reports/quality/{controller.rsplit("/", 1)[-1]}</code>).' if open_count else ""}</p>
+<table id="open-top"><tr><th>{t['period']}</th><th>{t['supplier']}</th><th>{t['account']}</th>
+<th class="num">{t['amount']}</th><th>{t['explanation']}</th><th>{t['suggestion']}</th>
+<th>{t['status']}</th></tr>{rows(open_rows, "tttmttt")}</table>
 </main></body></html>
 """
 
