@@ -41,7 +41,8 @@
     cast({{ expr }} as varchar)
 {%- endmacro %}
 
-{#- A company form that marks a foreign supplier's name. -#}
+{#- A company form that marks a foreign supplier's name: a word of its own
+    ("NORRLANDS GLAS AB" is not an AS). -#}
 {% macro dq_foreign_name_pattern() -%}
-    {{ return('(GmbH|Ltd|Limited|Inc|LLC|A/S|ApS|Oy|Oyj|AG|BV|B\\.V\\.|S\\.A\\.|SRL|NV|AS)([^A-Za-z]|$)') }}
+    {{ return('(^|[^A-Za-z])(GmbH|Ltd|Limited|Inc|LLC|A/S|ApS|Oy|Oyj|AG|BV|B\\.V\\.|S\\.A\\.|SRL|NV|AS)([^A-Za-z]|$)') }}
 {%- endmacro %}

@@ -7,8 +7,9 @@ from datetime import datetime
 
 import duckdb
 import pytest
-from conftest import KEY, build_fixture_warehouse
+from conftest import FIXTURES, KEY, build_fixture_warehouse
 from openpyxl import load_workbook
+from test_dq_rules_golden import EXPECTED
 
 from spendkoll.demo.generator import DemoSpec, generate
 from spendkoll.loaders.run import load_source
@@ -18,6 +19,10 @@ from spendkoll.quality import validation
 from spendkoll.quality.report import build_report
 from spendkoll.quality.validation import Validator
 from spendkoll.sources import load_sources
+
+# The hand-made fixture of the rule catalogue (tests/fixtures/dq): its lines, and
+# the exceptions test_dq_rules_golden works out by hand (one per line and rule).
+DQ_LINES = sum(1 for _ in (FIXTURES / "dq" / "ledger_2024.csv").open(encoding="utf-8")) - 1
 
 pytestmark = pytest.mark.slow
 
@@ -43,7 +48,7 @@ def test_clean_data_passes_and_only_new_batches_are_validated(data_dir):
                             "supplier_key", "warning")}
     ledger_null = next(o for o in raw.outcomes if o.column == "supplier_key"
                        and o.expectation == "expect_column_values_to_not_be_null")
-    assert (ledger_null.element_count, ledger_null.unexpected_count) == (44, 3)
+    assert (ledger_null.element_count, ledger_null.unexpected_count) == (DQ_LINES, 3)
     marts = v.validate_marts()
     # Y01 (account 9999) is unclassified: a warning, the run goes on.
     assert marts.passed, marts.summary()
@@ -120,10 +125,10 @@ def test_report_and_publication(data_dir):
     v.validate_marts()
     first = build_report(data_dir, ["x"])
     second = build_report(data_dir, ["x"])
-    assert first.exceptions == second.exceptions == 13
+    assert first.exceptions == second.exceptions == len(EXPECTED)
     with first.csv.open(encoding="utf-8-sig") as f:
         rows = list(csv.DictReader(f, delimiter=";"))
-    assert len(rows) == 13 and {r["rule_id"] for r in rows} >= {"DQ02", "DQ07", "DQ12"}
+    assert len(rows) == len(EXPECTED) and {r["rule_id"] for r in rows} >= {"DQ02", "DQ07", "DQ12"}
     # The XLSX is the list to accounting: the lines on the list (marts.dq_accounting_list,
     # all months, newest first), exception_id first, the decision columns to fill in.
     con = duckdb.connect(str(data_dir.warehouse), read_only=True)
@@ -159,12 +164,12 @@ def test_report_and_publication(data_dir):
     old = duckdb.connect(str(path), read_only=True)
     stamp = old.execute("select published_at from published").fetchone()
     publish(data_dir)
-    assert old.execute("select count(*) from marts.fct_spend").fetchone() == (44,)
+    assert old.execute("select count(*) from marts.fct_spend").fetchone() == (DQ_LINES,)
     assert old.execute("select published_at from published").fetchone() == stamp
     old.close()  # (DuckDB shares one open database per path within a process)
     new = duckdb.connect(str(path), read_only=True)
     assert new.execute("select published_at from published").fetchone() != stamp
-    assert new.execute("select count(*) from marts.dq_invoice_exceptions").fetchone() == (13,)
+    assert new.execute("select count(*) from marts.dq_invoice_exceptions").fetchone() == (len(EXPECTED),)
     assert not list(path.parent.glob(".*.tmp"))
     # Parquet: one file per mart, the fact table partitioned by fiscal year, behind a
     # symlink switched atomically; the previous version stays for readers still on it.
@@ -174,7 +179,7 @@ def test_report_and_publication(data_dir):
     assert (parquet / "fct_spend" / "fiscal_year=2024").is_dir()
     pq = duckdb.connect()
     assert pq.execute(f"select count(*), sum(amount) from read_parquet('{parquet}/fct_spend/*/*.parquet', "
-                      "hive_partitioning = true)").fetchone() == (44, new.execute(
+                      "hive_partitioning = true)").fetchone() == (DQ_LINES, new.execute(
                           "select sum(amount) from marts.fct_spend").fetchone()[0])
     # one version folder holds both; `current` is switched once per publish
     versions = [p for p in (parquet.parent / "versions").iterdir() if p.is_dir()]

@@ -1,9 +1,10 @@
 -- DQ07: a supplier invoice booked again: a later posting (another voucher or
--- day) of the same supplier and invoice number whose lines repeat amounts of
--- the earlier postings, when the earlier postings already booked at least
--- this posting's total (a booking, its reversal and a rebooking are not
--- duplicates; an invoice split over two vouchers into different parts is not
--- either). The repeated lines of the later posting fire.
+-- day) of the same supplier and invoice number that repeats an earlier
+-- posting's total or some of its line amounts, when the earlier postings
+-- already booked at least this posting's total (a booking, its reversal and a
+-- rebooking are not duplicates; an invoice split over two vouchers into
+-- different parts is not either). The later posting's repeated lines fire,
+-- all its lines when it repeats a whole earlier posting.
 with postings as (
     select *,
         row_number() over (
@@ -28,7 +29,13 @@ with postings as (
 invoice_lines as (
     select spend.ledger_line_id, spend.supplier_key, spend.invoice_number, spend.amount,
         postings.posting_rank, postings.total, postings.booked_before, postings.first_voucher,
-        postings.first_date, postings.line_amounts = postings.first_line_amounts as same_lines
+        postings.first_date, postings.line_amounts = postings.first_line_amounts as same_lines,
+        exists (
+            select 1 from postings as earlier
+            where earlier.supplier_key = postings.supplier_key
+              and earlier.invoice_number = postings.invoice_number
+              and earlier.posting_rank < postings.posting_rank
+              and earlier.total = postings.total) as repeats_a_total
     from {{ ref('fct_spend') }} as spend
     inner join postings
         on postings.supplier_key = spend.supplier_key
@@ -46,12 +53,12 @@ lines as (
       and later.total <> 0
       and sign(later.booked_before) = sign(later.total)
       and abs(later.booked_before) >= abs(later.total)
-      and exists (
+      and (later.repeats_a_total or exists (
           select 1 from invoice_lines as earlier
           where earlier.supplier_key = later.supplier_key
             and earlier.invoice_number = later.invoice_number
             and earlier.posting_rank < later.posting_rank
-            and earlier.amount = later.amount)
+            and earlier.amount = later.amount))
 )
 
 select {{ dq_rule_output('DQ07', 'case when same_lines then 1.0 else 0.9 end', 'amount',
