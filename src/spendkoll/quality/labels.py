@@ -48,7 +48,7 @@ LABELS: dict[str, dict[str, str]] = {
         "precision_planted": "Mätt precision (planterade fel)",
         "median_rule": "Mediantid till lösning, dagar",
         "no_eval": "Ingen mätning mot planterade fel ({path} finns inte; skriv den med "
-                   "spendkoll dq-eval --json).",
+                   "spendkoll dq-eval --json {path}).",
         "eval_from": "Mätt precision från {path}.",
         "oldest": "Äldsta bekräftade som inte är rättade",
         "no_oldest": "Inga bekräftade undantag väntar på rättelse.",
@@ -139,7 +139,7 @@ LABELS: dict[str, dict[str, str]] = {
         "precision_planted": "Measured precision (planted errors)",
         "median_rule": "Median days to resolution",
         "no_eval": "No measurement against planted errors ({path} does not exist; write it "
-                   "with spendkoll dq-eval --json).",
+                   "with spendkoll dq-eval --json {path}).",
         "eval_from": "Measured precision from {path}.",
         "oldest": "Oldest confirmed exceptions not yet corrected",
         "no_oldest": "No confirmed exception is waiting for a correction.",
