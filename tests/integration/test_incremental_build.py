@@ -32,8 +32,14 @@ pytestmark = pytest.mark.slow
 Marts = dict[str, list[tuple[object, ...]]]
 
 
+# An exception's status says how many builds have listed it (new in the latest
+# build, open after that): the same data built once more legitimately turns
+# `new` into `open`, so marts built along different paths compare without it.
+BUILD_HISTORY_COLUMNS = {("dq_exception_status", "status"), ("dq_accounting_list", "status")}
+
+
 def marts(db: Path) -> Marts:
-    """Every mart's rows, sorted, without the build timestamp."""
+    """Every mart's rows, sorted, without the build timestamp and the build history."""
     con = duckdb.connect(str(db), read_only=True)
     try:
         out: Marts = {}
@@ -43,7 +49,7 @@ def marts(db: Path) -> Marts:
             cols = [c for (c,) in con.execute(
                 "select column_name from information_schema.columns where table_schema = 'marts' "
                 "and table_name = ? and column_name <> 'built_at' order by ordinal_position",
-                [table]).fetchall()]
+                [table]).fetchall() if (table, c) not in BUILD_HISTORY_COLUMNS]
             rows = con.execute(f'select {", ".join(chr(34) + c + chr(34) for c in cols)} '
                                f'from marts."{table}"').fetchall()
             out[table] = sorted(rows, key=repr)
@@ -99,15 +105,17 @@ def plant_duplicates(data: DataDir) -> None:
         fields = list(reader.fieldnames or [])
         template = next(r for r in reader if r["supplier_org_number"][:1] == "5")
 
-    def row(voucher: str, day: str, invoice: str) -> dict[str, str]:
+    def row(voucher: str, day: str, invoice: str, amount: str, vat: str) -> dict[str, str]:
         return {**template, "verification_id": voucher, "line_number": "1", "posting_date": day,
-                "invoice_date": day, "invoice_number": invoice, "amount_excl_vat": "48123.00",
-                "vat": "12030.75"}
+                "invoice_date": day, "invoice_number": invoice, "amount_excl_vat": amount,
+                "vat": vat}
 
-    for path, rows in ((feb, [row("DUPE-1", "2024-02-26", "DUP-E"),
-                              row("DUPV-1", "2024-02-27", "DUP-V")]),
-                       (mar, [row("DUPL-1", "2024-03-02", "DUP-L"),
-                              row("DUPV-2", "2024-03-04", "DUP-V")])):
+    # DUP-V has an amount of its own: DQ08 spares a total the supplier bills
+    # more than twice (recurring_invoices_max)
+    for path, rows in ((feb, [row("DUPE-1", "2024-02-26", "DUP-E", "48123.00", "12030.75"),
+                              row("DUPV-1", "2024-02-27", "DUP-V", "51234.00", "12808.50")]),
+                       (mar, [row("DUPL-1", "2024-03-02", "DUP-L", "48123.00", "12030.75"),
+                              row("DUPV-2", "2024-03-04", "DUP-V", "51234.00", "12808.50")])):
         with path.open("a", encoding="utf-8", newline="") as f:
             csv.DictWriter(f, fieldnames=fields, delimiter=";", lineterminator="\n",
                            quoting=csv.QUOTE_NONNUMERIC).writerows(rows)
@@ -247,9 +255,8 @@ def test_incremental_build_equals_full_rebuild(data_dir: DataDir) -> None:
         == [(True,)]
 
     # With its partners gone from February, DUP-L (an invoice no line of which
-    # changed) is no longer a duplicate, nor is DUP-V booked twice; but DUP-V,
-    # now dated 2024-03-04 by its March line, has DUP-L's amount two days later.
-    assert query(db, duplicates) == [("DQ08", "DUP-V")]
+    # changed) is no longer a possible duplicate, nor is DUP-V booked twice.
+    assert query(db, duplicates) == []
     assert query(db, "select count(*) from marts.fct_spend where invoice_number = 'DUP-L'") \
         == [(1,)]
 

@@ -26,7 +26,7 @@ KIND_RULES: dict[str, tuple[str, ...]] = {
     "investment_as_operating": ("DQ04", "DQ14", "DQ02"),
     "internal_on_external_account": ("DQ06",),
     "vat_rate": ("DQ12",),
-    "duplicate": ("DQ07", "DQ08"),
+    "duplicate": ("DQ07",),
 }
 
 

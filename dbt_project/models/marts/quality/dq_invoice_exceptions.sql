@@ -8,7 +8,10 @@
     _quality__docs.md).
     Built whole each night: the supplier, account and invoice profiles the
     rules compare with change with every delivery, and a threshold changed
-    in the seed takes effect on every line at once. -#}
+    in the seed takes effect on every line at once. A row that comes out as
+    the night before keeps its built_at, so publishing copies only the
+    periods whose exceptions changed (publish.py) and the quality tests
+    check what changed. -#}
 {%- set rule_models = [
     'dq01_account_unmapped', 'dq02_dominant_category_deviation',
     'dq03_contract_category_mismatch', 'dq04_investment_coded_as_operating',
@@ -107,8 +110,7 @@ final as (
         lines.source_name,
         batches.file_name as source_file,
         lines.source_line,
-        lines.batch_id,
-        {{ spendkoll_built_at() }} as built_at
+        lines.batch_id
     from fired
     inner join lines on lines.ledger_line_id = fired.ledger_line_id
     inner join line_ids on line_ids.ledger_line_id = fired.ledger_line_id
@@ -117,4 +119,43 @@ final as (
     where rules.enabled
 )
 
-select * from final
+{%- set columns = ['exception_id', 'ledger_line_id', 'rule_id', 'rule_name', 'severity', 'score',
+    'amount_at_stake', 'impact', 'period', 'fiscal_year', 'posting_date', 'org_unit_id',
+    'org_unit_name', 'cost_centre', 'supplier_key', 'supplier_name', 'supplier_id_status',
+    'verification_id', 'invoice_number', 'account', 'category_id', 'category_level1',
+    'spend_class', 'amount', 'vat', 'explanation_sv', 'explanation_en', 'suggested_account',
+    'suggested_category_id', 'source_name', 'source_file', 'source_line', 'batch_id'] %}
+{%- set previous = none %}
+{%- if execute and not flags.FULL_REFRESH %}
+    {%- set relation = adapter.get_relation(database=this.database, schema=this.schema,
+                                            identifier=this.identifier) %}
+    {%- if relation is not none %}
+        {%- set have = adapter.get_columns_in_relation(relation) | map(attribute='name') | list %}
+        {%- if (columns + ['built_at']) | sort == have | sort %}
+            {%- set previous = relation %}
+        {%- endif %}
+    {%- endif %}
+{%- endif %}
+{%- set fields = [] %}
+{%- for c in columns %}{% do fields.append(c ~ ' := ALIAS.' ~ c) %}{% endfor %}
+{%- set digest = 'md5(cast(struct_pack(' ~ fields | join(', ') ~ ') as varchar))' %}
+
+select
+    {%- for c in columns %}
+    final.{{ c }},
+    {%- endfor %}
+    {%- if previous is not none %}
+    coalesce(unchanged.built_at, {{ spendkoll_built_at() }}) as built_at
+    {%- else %}
+    {{ spendkoll_built_at() }} as built_at
+    {%- endif %}
+from final
+{%- if previous is not none %}
+left join (
+    select exception_id, rule_id, built_at, {{ digest | replace('ALIAS', 'previous_rows') }} as digest
+    from {{ previous }} as previous_rows
+) as unchanged
+    on unchanged.exception_id = final.exception_id
+    and unchanged.rule_id = final.rule_id
+    and unchanged.digest = {{ digest | replace('ALIAS', 'final') }}
+{%- endif %}

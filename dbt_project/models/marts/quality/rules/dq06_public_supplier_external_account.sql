@@ -35,10 +35,14 @@ select {{ dq_rule_output('DQ06',
      'public_pct', cast(round(100 * public_share, 1) as varchar),
      'advice_sv', case when internal_account is not null
          then 'interna köp redovisas på konto ' || internal_account || '.'
-         else 'kontrollera om köpet ska bokas som köp från offentlig huvudman.' end,
+         else 'raden räknas som interna köp, inte som påverkbar spend. Kontoplanen har inget '
+             || 'konto för interna köp: kontrollera om köpet ska bokas som köp från offentlig '
+             || 'huvudman.' end,
      'advice_en', case when internal_account is not null
          then 'internal purchases go to account ' || internal_account || '.'
-         else 'check whether it should be booked as a purchase from a public body.' end",
+         else 'the line counts as an internal purchase, not as addressable spend. The chart '
+             || 'of accounts has no account for internal purchases: check whether it should be '
+             || 'booked as a purchase from a public body.' end",
     'internal_account', "'" ~ var('spendkoll_internal_category', 'IN-IK') ~ "'") }}
 from lines
 where account_lines >= {{ dq_threshold('DQ06', 'account_min_lines') }}
