@@ -2,13 +2,9 @@
       * kind 'period': every period (and its fiscal year) with a line added,
         rebuilt or removed, and every period holding another line of one of
         their invoices (an invoice's total decides whether it is small or a
-        credit note); the KPI marts recompute these periods only;
-      * kind 'supplier': every supplier with a line added, rebuilt or removed,
-        with the first and last posting date of those lines;
-      * kind 'invoice': every supplier + invoice number with a line added,
-        rebuilt or removed.
-    int_dq_scope turns the last two into what dq_invoice_exceptions recomputes.
-    On a full build: every period and supplier. Docs: _build__docs.md. -#}
+        credit note); the KPI marts recompute these periods only.
+    (dq_invoice_exceptions is computed whole and needs no scope.)
+    On a full build: every period. Docs: _build__docs.md. -#}
 {%- set fct = adapter.get_relation(database=target.database, schema='marts', identifier='fct_spend') -%}
 {%- set old = fct is not none and not flags.FULL_REFRESH
               and 'invoice_key' in (adapter.get_columns_in_relation(fct) | map(attribute='name') | list) -%}
@@ -55,29 +51,11 @@ periods as (
     {%- endif %}
 ),
 
-touched as (
-    select supplier_key, invoice_number, posting_date from scoped_new
-    where supplier_key is not null
-    {%- if old %}
-    union all
-    select supplier_key, invoice_number, posting_date from scoped_old
-    where supplier_key is not null
-    {%- endif %}
-),
-
 final as (
     select distinct 'period' as kind, period, fiscal_year, cast(null as varchar) as supplier_key,
         cast(null as varchar) as invoice_number, cast(null as date) as first_date,
         cast(null as date) as last_date
     from periods
-    union all
-    select 'supplier', null, null, supplier_key, null, min(posting_date), max(posting_date)
-    from touched
-    group by supplier_key
-    union all
-    select distinct 'invoice', null, null, supplier_key, invoice_number, null, null
-    from touched
-    where invoice_number is not null
 )
 
 select * from final
