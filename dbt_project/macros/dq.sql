@@ -46,3 +46,14 @@
 {% macro dq_foreign_name_pattern() -%}
     {{ return('(^|[^A-Za-z])(GmbH|Ltd|Limited|Inc|LLC|A/S|ApS|Oy|Oyj|AG|BV|B\\.V\\.|S\\.A\\.|SRL|NV|AS)([^A-Za-z]|$)') }}
 {%- endmacro %}
+
+{#- Join a line of fct_spend (aliased `spend`) to its supplier's profile row
+    in int_dq_supplier_usage (aliased `usage`): the supplier's totals beside
+    how often it is coded to this line's account and category. -#}
+{% macro dq_join_supplier_usage() -%}
+    inner join {{ ref('int_dq_supplier_usage') }} as usage
+        on usage.supplier_key = spend.supplier_key
+        and usage.account = spend.account
+        and usage.category_id = spend.category_id
+        and usage.spend_class = spend.spend_class
+{%- endmacro %}

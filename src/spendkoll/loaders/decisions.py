@@ -40,7 +40,6 @@ import json
 import re
 import shutil
 import unicodedata
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -266,13 +265,9 @@ def _table(lines: Iterator[tuple[int, list[object], list[object] | None]],
 def read_xlsx(path: Path, cfg: SourceConfig) -> Table:
     """The sheet named Undantag or Exceptions (any case), else the first sheet;
     line numbers are sheet rows."""
-    from openpyxl import load_workbook
+    from spendkoll.loaders.xlsx import open_workbook
 
-    try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-        formulas = load_workbook(path, read_only=True, data_only=False)
-    except (zipfile.BadZipFile, KeyError, OSError) as exc:
-        raise FileRejected(f"not a readable .xlsx workbook ({exc})") from exc
+    wb, formulas = open_workbook(path)
     try:
         names = [ws.title for ws in wb.worksheets]
         chosen = next((n for n in names if n.strip().casefold() in SHEET_NAMES), names[0])

@@ -6,6 +6,7 @@ import csv
 import datetime as dt
 import zipfile
 from pathlib import Path
+from typing import Any
 
 from spendkoll.errors import FileRejected
 from spendkoll.loaders.pipeline import ERROR_SEP, Prepared, _norm_header
@@ -25,19 +26,27 @@ def _cell(value: object) -> str:
     return str(value)
 
 
+def open_workbook(path: Path) -> tuple[Any, Any]:
+    """The workbook twice, read-only: with the values Excel stored, and with the
+    formulas (a formula whose value was never stored reads as empty in the
+    first). An unreadable file is rejected."""
+    from openpyxl import load_workbook
+
+    try:
+        return (load_workbook(path, read_only=True, data_only=True),
+                load_workbook(path, read_only=True, data_only=False))
+    except (zipfile.BadZipFile, KeyError, OSError) as exc:
+        raise FileRejected(f"not a readable .xlsx workbook ({exc})") from exc
+
+
 def prepare_xlsx(path: Path, cfg: SourceConfig, work_dir: Path) -> Prepared:
     """The first sheet as CSV, with its row numbers (``__line``) and, per row, the
     cells the pipeline must quarantine (``__error``): a formula whose value was
     never stored (a file written by a program, not saved by Excel) reads as
     empty, and would load as a missing value."""
-    from openpyxl import load_workbook
     from openpyxl.utils import get_column_letter
 
-    try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-        formulas = load_workbook(path, read_only=True, data_only=False)
-    except (zipfile.BadZipFile, KeyError, OSError) as exc:
-        raise FileRejected(f"not a readable .xlsx workbook ({exc})") from exc
+    wb, formulas = open_workbook(path)
     try:
         ws = wb.worksheets[0]
         out = work_dir / (path.name + ".csv")

@@ -65,6 +65,7 @@ from spendkoll.paths import DataDir
 from spendkoll.quality.accounting_xlsx import FORMULA_START, write_accounting_list
 from spendkoll.quality.labels import LABELS
 from spendkoll.reporting.charts import line_chart
+from spendkoll.reporting.monthly import months_back
 from spendkoll.warehouse import writer
 
 LANGS = ("sv", "en")
@@ -275,17 +276,6 @@ def _fetch(cur: duckdb.DuckDBPyConnection, size: int = 10_000) -> Any:
         yield from rows
 
 
-def _months_back(period: str, n: int) -> list[str]:
-    y, m = int(period[:4]), int(period[5:7])
-    out = []
-    for _ in range(n):
-        out.append(f"{y:04d}-{m:02d}")
-        m -= 1
-        if m == 0:
-            y, m = y - 1, 12
-    return list(reversed(out))
-
-
 def _gather(con: duckdb.DuckDBPyConnection, month: str | None,
             run_at: datetime) -> dict[str, Any]:
     """Everything the pages show, read in one go."""
@@ -362,7 +352,7 @@ def _gather(con: duckdb.DuckDBPyConnection, month: str | None,
         from marts.dq_exception_status where status = 'confirmed'
         order by decided_on nulls first, first_seen_on, exception_id limit 15""").fetchall()
     # c. trends
-    months = _months_back(month, TREND_MONTHS) if month else []
+    months = months_back(month, TREND_MONTHS) if month else []
     ctx["months"] = months
     if months:
         span = [months[0], months[-1]]

@@ -132,7 +132,8 @@ class MonthlyReport:
     path: Path
 
 
-def _months_back(period: str, n: int) -> list[str]:
+def months_back(period: str, n: int) -> list[str]:
+    """The n months up to and including ``period`` (YYYY-MM), oldest first."""
     y, m = int(period[:4]), int(period[5:7])
     out = []
     for _ in range(n):
@@ -322,7 +323,7 @@ def open_miscodings(con: duckdb.DuckDBPyConnection, unit_id: str, period: str,
 def render_unit(con: duckdb.DuckDBPyConnection, unit_id: str, unit_name: str, period: str,
                 lang: str, target: float) -> str:
     t, f = LABELS[lang], Formatter(lang)
-    months = _months_back(period, 13)
+    months = months_back(period, 13)
     where, args = _unit_filter(unit_id)
     fig = month_figures(con, unit_id, period)
     table = "marts.kpi_monthly_organisation" if unit_id == ORGANISATION \

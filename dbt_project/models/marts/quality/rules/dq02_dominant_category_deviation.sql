@@ -39,11 +39,7 @@ lines as (
         1.0 * coalesce(peer_categories.suppliers, 0) / peers.suppliers as affinity,
         own.level3 as own_category, dom.level3 as dominant_category
     from {{ ref('fct_spend') }} as spend
-    inner join usage
-        on usage.supplier_key = spend.supplier_key
-        and usage.account = spend.account
-        and usage.category_id = spend.category_id
-        and usage.spend_class = spend.spend_class
+    {{ dq_join_supplier_usage() }}
     inner join peers on peers.dominant_category_id = usage.dominant_category_id
     left join peer_categories
         on peer_categories.dominant_category_id = usage.dominant_category_id

@@ -4,11 +4,7 @@ with lines as (
     select spend.ledger_line_id, spend.amount, spend.account,
         usage.investment_share, usage.top_investment_account, usage.top_investment_category_id
     from {{ ref('fct_spend') }} as spend
-    inner join {{ ref('int_dq_supplier_usage') }} as usage
-        on usage.supplier_key = spend.supplier_key
-        and usage.account = spend.account
-        and usage.category_id = spend.category_id
-        and usage.spend_class = spend.spend_class
+    {{ dq_join_supplier_usage() }}
     where spend.spend_class = 'addressable'
 )
 
