@@ -18,5 +18,7 @@ ENV_VAR = "SPENDKOLL_FAULT_POINT"
 
 
 def fault_point(name: str) -> None:
-    if os.environ.get(ENV_VAR) == name:
+    from spendkoll.settings import settings
+
+    if settings().fault_point == name:
         os.kill(os.getpid(), signal.SIGKILL)

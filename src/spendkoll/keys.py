@@ -9,9 +9,8 @@ personnummer in clear text or under a guessable hash.
 
 from __future__ import annotations
 
-import os
-
 from spendkoll.errors import ConfigError
+from spendkoll.settings import settings
 
 ENV_VAR = "SPENDKOLL_PSEUDONYM_KEY"
 AIRFLOW_VARIABLE = "spendkoll_pseudonym_key"
@@ -19,7 +18,7 @@ MIN_LENGTH = 16
 
 
 def pseudonym_key() -> bytes:
-    value = os.environ.get(ENV_VAR)
+    value: str | None = settings().pseudonym_key
     source = f"environment variable {ENV_VAR}"
     if not value:
         value = _from_airflow()

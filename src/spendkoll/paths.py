@@ -6,7 +6,6 @@ checkout by default, or ``$SPENDKOLL_DATA_DIR``.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,7 +14,9 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 def project_root() -> Path:
     """The checkout (or image directory) holding dags/, dbt_project/, include/."""
-    return Path(os.environ.get("SPENDKOLL_HOME", PROJECT_ROOT))
+    from spendkoll.settings import settings
+
+    return settings().home or PROJECT_ROOT
 
 
 PRIVATE_DIRS = ("raw", "rejected", "work")
@@ -27,8 +28,9 @@ class DataDir:
 
     @classmethod
     def from_env(cls) -> DataDir:
-        value = os.environ.get("SPENDKOLL_DATA_DIR")
-        root = Path(value) if value else project_root() / "var"
+        from spendkoll.settings import settings
+
+        root = settings().data_dir or project_root() / "var"
         return cls(root.resolve())
 
     @property

@@ -50,7 +50,19 @@ def dq_rules_table() -> str:
     return "\n".join(lines)
 
 
+def settings_table() -> str:
+    """Every SPENDKOLL_* environment variable (spendkoll.settings.VARIABLES)."""
+    from spendkoll.settings import VARIABLES
+
+    lines = ["| variable | default | expected | what it does |", "|---|---|---|---|"]
+    for v in VARIABLES:
+        default = f"`{v.default}`" if v.default else "-"
+        lines.append(f"| `{v.name}` | {default} | {v.expected} | {v.doc} |")
+    return "\n".join(lines)
+
+
 BLOCKS: dict[str, Callable[[], str]] = {
+    "settings": settings_table,
     "category-tree": category_table,
     "contract-vocabulary": vocabulary_table,
     "dq-rules": dq_rules_table,

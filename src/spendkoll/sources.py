@@ -31,7 +31,6 @@ The shipped examples live in ``include/sources/``.
 
 from __future__ import annotations
 
-import os
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -230,8 +229,9 @@ def parse_source(raw: dict[str, Any], where: str) -> SourceConfig:
 
 
 def default_sources_file() -> Path:
-    value = os.environ.get("SPENDKOLL_SOURCES")
-    return Path(value) if value else project_root() / "include" / "sources" / "demo.toml"
+    from spendkoll.settings import settings
+
+    return settings().sources or project_root() / "include" / "sources" / "demo.toml"
 
 
 def load_sources(path: Path | None = None) -> dict[str, SourceConfig]:

@@ -10,7 +10,6 @@ copies.
 from __future__ import annotations
 
 import fcntl
-import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +18,7 @@ from pathlib import Path
 import duckdb
 
 from spendkoll.errors import SpendkollError
+from spendkoll.settings import settings
 
 RAW_DDL = """
 create schema if not exists raw;
@@ -193,7 +193,7 @@ def limit_memory(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     Set with SET, not as a connect-time config: within one process (Airflow's
     `dags test`, dbt's in-process runner) DuckDB refuses a second connection to
     the same file with a different configuration."""
-    con.execute("set memory_limit = ?", [os.environ.get("SPENDKOLL_DUCKDB_MEMORY_LIMIT", "3GB")])
+    con.execute("set memory_limit = ?", [settings().duckdb_memory_limit])
     return con
 
 

@@ -28,5 +28,5 @@ def test_category_table_lists_every_category_of_the_seed() -> None:
 
 
 def test_render_refuses_a_readme_without_the_blocks() -> None:
-    with pytest.raises(ValueError, match="generated:category-tree"):
+    with pytest.raises(ValueError, match="generated:settings"):
         render("no blocks here")

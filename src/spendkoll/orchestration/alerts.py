@@ -9,13 +9,13 @@ The demo sets no address, so it sends nothing.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from spendkoll.paths import DataDir
 from spendkoll.pii import hide_numbers
+from spendkoll.settings import settings
 
 
 def log_failure(context: Any) -> None:
@@ -38,14 +38,14 @@ def log_failure(context: Any) -> None:
 
 def failure_callbacks() -> list[Callable[..., Any]]:
     callbacks: list[Callable[..., Any]] = [log_failure]
-    to = [a.strip() for a in os.environ.get("SPENDKOLL_ALERT_EMAIL", "").split(",") if a.strip()]
+    to = list(settings().alert_email)
     if to:
         from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 
         callbacks.append(SmtpNotifier(
             to=to,
-            from_email=os.environ.get("SPENDKOLL_ALERT_FROM") or None,
-            smtp_conn_id=os.environ.get("SPENDKOLL_SMTP_CONN_ID", "smtp_default"),
+            from_email=settings().alert_from or None,
+            smtp_conn_id=settings().smtp_conn_id,
             subject="spendkoll: {{ ti.dag_id }}.{{ ti.task_id }} failed",
             html_content="Run {{ run_id }} failed: {{ exception }}",
         ))

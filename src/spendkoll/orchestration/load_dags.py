@@ -8,7 +8,6 @@ files have loaded) so that the failure shows and alerts.
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,12 +15,13 @@ from airflow.sdk import DAG, Asset, task
 
 from spendkoll.orchestration.alerts import failure_callbacks
 from spendkoll.orchestration.assets import WAREHOUSE_POOL, raw_asset_uri
+from spendkoll.settings import settings
 
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "spendkoll",
     # Retries are for passing trouble (the warehouse busy, a disk full); a bad
     # file fails at once.  The demo sets SPENDKOLL_TASK_RETRIES=0.
-    "retries": int(os.environ.get("SPENDKOLL_TASK_RETRIES", "2")),
+    "retries": settings().task_retries,
     "retry_delay": timedelta(minutes=5),
 }
 

@@ -9,13 +9,13 @@ It reads only the published marts snapshot, so it never waits for the writer.
 
 from __future__ import annotations
 
-import os
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from airflow.sdk import DAG, Param, get_current_context, task
 
 from spendkoll.orchestration.alerts import failure_callbacks
+from spendkoll.settings import settings
 
 
 def previous_month(day: date) -> str:
@@ -30,9 +30,7 @@ def report_month(params: dict[str, Any], run_date: date) -> str:
 
 
 def monthly_report_dag() -> DAG:
-    day = int(os.environ.get("SPENDKOLL_REPORT_DAY", "5"))
-    if not 1 <= day <= 28:
-        raise ValueError(f"SPENDKOLL_REPORT_DAY={day}: use a day from 1 to 28")
+    day = settings().report_day
     with DAG(
         dag_id="spendkoll_monthly_report",
         schedule=f"0 6 {day} * *",
@@ -47,7 +45,7 @@ def monthly_report_dag() -> DAG:
         },
         default_args={
             "owner": "spendkoll",
-            "retries": int(os.environ.get("SPENDKOLL_TASK_RETRIES", "2")),
+            "retries": settings().task_retries,
             "retry_delay": timedelta(minutes=10),
             "on_failure_callback": failure_callbacks(),
         },

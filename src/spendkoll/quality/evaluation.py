@@ -49,7 +49,6 @@ import dataclasses
 import functools
 import json
 import math
-import os
 import random
 import re
 import secrets
@@ -68,6 +67,7 @@ from stdnum.se import orgnr as se_orgnr
 
 from spendkoll.errors import ConfigError, SpendkollError
 from spendkoll.paths import DataDir, project_root
+from spendkoll.settings import settings
 
 RULE_SET = "kommun_bas"
 REAL_FILE_PARTS = ("shared", "data", "real", "orebro-2016-03", "leverantorsfakturor_2016-03.csv")
@@ -1004,7 +1004,7 @@ def _source_config(planting: Planting, root: Path) -> Any:
 
 
 def _key() -> bytes:
-    value = os.environ.get("SPENDKOLL_PSEUDONYM_KEY", "")
+    value = settings().pseudonym_key
     # a throw-away warehouse: any key of the right length pseudonymises the same way
     return value.encode() if len(value) >= 16 else secrets.token_hex(32).encode()
 

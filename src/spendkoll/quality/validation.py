@@ -23,11 +23,10 @@ trend) and to GX Data Docs under ``<data>/gx/``.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +35,7 @@ import duckdb
 from spendkoll.ids import classify_supplier_id
 from spendkoll.paths import DataDir, project_root
 from spendkoll.runtime import disable_telemetry
+from spendkoll.settings import settings
 from spendkoll.warehouse import writer
 
 SUITES_DIR = project_root() / "expectations" / "suites"
@@ -69,28 +69,25 @@ create table if not exists quality.validated_batch (
 );
 """
 
-# Row-level suites: the raw table, the columns as GX sees them (dates as text,
-# years as integers, amounts as doubles) and the batch kind they belong to.
+# Row-level suites: the raw table, the columns their expectations read (years as
+# integers, amounts as doubles) and the batch kind they belong to. What the raw
+# tables' DDL already enforces (NOT NULL, column types) is not checked again here:
+# a row that breaks it never loads (``test_validation`` checks the suites against
+# the DDL).
 ROW_SUITES: dict[str, tuple[str, str]] = {
     "raw_ledger_line": ("ledger", """
-        select batch_id, source_name, source_line, verification_id, line_number,
-               cast(posting_date as varchar) as posting_date,
-               cast(extract(year from posting_date) as integer) as posting_year,
+        select line_number, cast(extract(year from posting_date) as integer) as posting_year,
                period, account, cost_centre, cast(amount as double) as amount,
-               cast(vat as double) as vat, supplier_key, supplier_id_status,
-               supplier_id_raw, invoice_number
+               supplier_key, supplier_id_status, supplier_id_raw
         from raw.ledger_line where batch_id = ? order by source_line"""),
     "raw_contract": ("contracts", """
-        select batch_id, source_line, contract_id, supplier_key, supplier_id_status,
-               supplier_id_raw, category, start_date, end_date,
-               cast(extract(year from start_date) as integer) as start_year,
-               latest_end_date, registered_date, procured_by
+        select supplier_key, supplier_id_status, supplier_id_raw, category, start_date,
+               end_date, cast(extract(year from start_date) as integer) as start_year
         from raw.contract where batch_id = ? order by source_line"""),
     "raw_ecommerce_order": ("ecommerce", """
-        select batch_id, source_line, order_id, cast(order_date as varchar) as order_date,
-               cast(extract(year from order_date) as integer) as order_year, period,
-               supplier_key, supplier_id_status, supplier_id_raw, cost_centre,
-               cast(amount as double) as amount, from_catalogue, invoice_number
+        select cast(extract(year from order_date) as integer) as order_year,
+               supplier_key, supplier_id_status, supplier_id_raw,
+               cast(amount as double) as amount
         from raw.ecommerce_order where batch_id = ? order by source_line"""),
 }
 
@@ -214,12 +211,12 @@ def load_suite_json(name: str) -> dict[str, Any]:
 
 
 def expectation_parameters() -> dict[str, Any]:
-    this_year = date.today().year
+    config = settings()
     return {
-        "first_fiscal_year": int(os.environ.get("SPENDKOLL_FIRST_FISCAL_YEAR", "2000")),
-        "last_fiscal_year": int(os.environ.get("SPENDKOLL_LAST_FISCAL_YEAR", str(this_year))),
-        "max_amount": float(os.environ.get("SPENDKOLL_MAX_LINE_AMOUNT", "1000000000")),
-        "min_amount": -float(os.environ.get("SPENDKOLL_MAX_LINE_AMOUNT", "1000000000")),
+        "first_fiscal_year": config.first_fiscal_year,
+        "last_fiscal_year": config.last_fiscal_year,
+        "max_amount": config.max_line_amount,
+        "min_amount": -config.max_line_amount,
     }
 
 
@@ -242,6 +239,7 @@ class Validator:
         self.context.variables.save()
         self.source = self.context.data_sources.add_or_update_pandas("spendkoll")
         self.checkpoints: dict[str, Any] = {}
+        self.results: list[Any] = []  # this validation's result ids, for Data Docs
         self.params = expectation_parameters()
 
     def _checkpoint(self, suite_name: str) -> Any:
@@ -261,9 +259,10 @@ class Validator:
             batch_def = asset.add_batch_definition_whole_dataframe("chunk")
         vd = self.context.validation_definitions.add_or_update(
             gx.ValidationDefinition(name=suite_name, data=batch_def, suite=suite))
-        actions = [gx.checkpoint.UpdateDataDocsAction(name="data_docs")] if self.build_docs else []
+        # No per-run action: Data Docs are built once per validation, for its results
+        # only (an action per chunk rebuilt the whole site's index every time).
         cp = self.context.checkpoints.add_or_update(gx.Checkpoint(
-            name=suite_name, validation_definitions=[vd], actions=actions,
+            name=suite_name, validation_definitions=[vd], actions=[],
             result_format={"result_format": "SUMMARY", "partial_unexpected_count": 5}))
         self.checkpoints[suite_name] = cp
         return cp
@@ -274,6 +273,7 @@ class Validator:
                         expectation_parameters=self.params,
                         run_id=self.gx.RunIdentifier(run_name=run_name))
         outcomes = []
+        self.results += list(result.run_results)
         for vr in result.run_results.values():
             for r in vr.results:
                 cfg = r.expectation_config
@@ -371,6 +371,14 @@ class Validator:
     def docs_index(self) -> Path | None:
         if not self.build_docs:
             return None
+        if self.results:
+            from great_expectations.data_context.types.resource_identifiers import (
+                ExpectationSuiteIdentifier,
+            )
+
+            suites = [ExpectationSuiteIdentifier(name=name) for name in self.checkpoints]
+            self.context.build_data_docs(resource_identifiers=[*suites, *self.results])
+            self.results = []
         index = self.data.root / "gx" / "gx" / "uncommitted" / "data_docs" / "local_site" \
             / "index.html"
         return index if index.exists() else None

@@ -10,7 +10,6 @@ figures carry ``data-kpi`` attributes so a test can compare them with the marts.
 from __future__ import annotations
 
 import html
-import os
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -24,6 +23,7 @@ from spendkoll.errors import ConfigError
 from spendkoll.paths import DataDir
 from spendkoll.publish import published_path
 from spendkoll.reporting.charts import bar_chart, hbar_chart, line_chart
+from spendkoll.settings import settings
 
 ORGANISATION = "ALLA"
 # The controller's report, from reports/monthly/YYYY-MM/.
@@ -198,8 +198,7 @@ def generate_monthly_reports(data: DataDir, period: str | None = None, lang: str
     period = period or latest_closed_period(data)
     if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", period):
         raise ConfigError(f"month {period!r}: expected YYYY-MM")
-    target = target_pct if target_pct is not None else float(
-        os.environ.get("SPENDKOLL_LOYALTY_TARGET_PCT", "92"))
+    target = target_pct if target_pct is not None else settings().loyalty_target_pct
     out_dir = data.reports / "monthly" / period
     out_dir.mkdir(parents=True, exist_ok=True)
     con = _open_published(data)

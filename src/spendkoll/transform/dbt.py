@@ -6,6 +6,8 @@ dbt's target and log directories live under the data directory
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import ctypes
 import ctypes.util
 import functools
@@ -14,6 +16,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -51,6 +54,36 @@ def run_dbt(args: list[str], data: DataDir | None = None, rule_set: str | None =
         all_vars["spendkoll_rule_set"] = rule_set
     if all_vars:
         cmd += ["--vars", json.dumps(all_vars)]
+    with _as_writer(data) as lock_fd:
+        return subprocess.run(cmd, cwd=dbt_project_dir(), env=dbt_env(data),
+                              capture_output=capture, text=True, check=False,
+                              pass_fds=(lock_fd,),
+                              preexec_fn=functools.partial(die_with_parent, os.getpid()))
+
+
+def run_in_project(cmd: list[str], data: DataDir, stream: bool = True) -> tuple[int, str]:
+    """Run ``cmd`` (a dbt process) in the project as the warehouse's writer.
+
+    Its output is printed line by line as it comes when ``stream`` (the Airflow
+    task log, the terminal); the exit code and the last 8,000 characters are
+    returned either way."""
+    tail: collections.deque[str] = collections.deque(maxlen=400)
+    with _as_writer(data) as lock_fd:
+        proc = subprocess.Popen(cmd, cwd=dbt_project_dir(), env=dbt_env(data),
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                pass_fds=(lock_fd,),
+                                preexec_fn=functools.partial(die_with_parent, os.getpid()))
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            tail.append(line)
+            if stream:
+                print(line, end="", flush=True)
+        code = proc.wait()
+    return code, "".join(tail)[-8000:]
+
+
+@contextlib.contextmanager
+def _as_writer(data: DataDir) -> Iterator[int]:
     with writer_lock(data.warehouse) as lock_fd:
         if data.warehouse.exists():
             # raw tables added since the warehouse was created (dbt's sources must
@@ -60,10 +93,7 @@ def run_dbt(args: list[str], data: DataDir | None = None, rule_set: str | None =
         # dbt holds the writer lock too (the descriptor is inherited) and dies with
         # this process: killing `spendkoll transform` cannot leave dbt writing to
         # the warehouse while another writer takes the lock.
-        return subprocess.run(cmd, cwd=dbt_project_dir(), env=dbt_env(data),
-                              capture_output=capture, text=True, check=False,
-                              pass_fds=(lock_fd,),
-                              preexec_fn=functools.partial(die_with_parent, os.getpid()))
+        yield lock_fd
 
 
 def die_with_parent(parent: int) -> None:

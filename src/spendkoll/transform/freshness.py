@@ -9,8 +9,8 @@ status stops the transform, so yesterday's marts stay as they are.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from spendkoll.paths import DataDir
 from spendkoll.transform.dbt import run_dbt
@@ -29,7 +29,9 @@ class SourceFreshness:
 
 
 def freshness_is_blocking() -> bool:
-    return os.environ.get("SPENDKOLL_FRESHNESS_BLOCKING", "false").lower() in ("1", "true", "yes")
+    from spendkoll.settings import settings
+
+    return settings().freshness_blocking
 
 
 def check_source_freshness(data: DataDir | None = None) -> list[SourceFreshness]:
@@ -37,11 +39,16 @@ def check_source_freshness(data: DataDir | None = None) -> list[SourceFreshness]
     data = (data or DataDir.from_env()).ensure()
     out = data.root / "dbt" / "target" / "sources.json"
     out.unlink(missing_ok=True)
-    proc = run_dbt(["source", "freshness", "--output", str(out)], data)
+    proc = run_dbt(["source", "freshness"], data)  # written to dbt's target path
     if not out.exists():
         raise RuntimeError("dbt source freshness wrote no result:\n"
                            + (proc.stdout or "")[-3000:] + (proc.stderr or "")[-2000:])
-    results = json.loads(out.read_text(encoding="utf-8"))["results"]
+    return read_freshness(out)
+
+
+def read_freshness(path: Path) -> list[SourceFreshness]:
+    """The verdicts of a ``sources.json`` that ``dbt source freshness --output`` wrote."""
+    results = json.loads(path.read_text(encoding="utf-8"))["results"]
     verdicts = []
     for r in results:
         age = r.get("max_loaded_at_time_ago_in_s")

@@ -1,0 +1,200 @@
+"""The night's dbt work in one dbt process: source freshness, then ``dbt build``.
+
+The transform DAG's ``dbt_build`` task and ``spendkoll transform`` both call
+:func:`build_night`, so what the benchmark times on the command line is what
+Airflow runs. One child process (``python -m spendkoll.transform.night``),
+holding the warehouse's writer lock, parses the project once and hands the
+parsed manifest to dbt's Python runner for both commands (dbt's documented
+"reusing objects" pattern): no second parse, no process per model.
+
+dbt's own line per node (``12 of 84 OK created sql table model ... [OK in
+0.52s]``) streams to the caller's output (the Airflow task log), and at the end
+the child writes ``<data>/dbt/target/night.json``: the freshness verdicts and,
+per node, its status, seconds and rows. :class:`NightBuild` reads it back; its
+:meth:`NightBuild.summary` is what the task returns (its XCom) and logs.
+
+Source freshness is a warning by default; with
+``SPENDKOLL_FRESHNESS_BLOCKING=true`` a stale source stops the night before
+``dbt build`` runs, so yesterday's marts stay as they are.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from spendkoll.paths import DataDir
+from spendkoll.transform.freshness import (
+    SourceFreshness,
+    failing,
+    freshness_is_blocking,
+    read_freshness,
+)
+
+SUMMARY_FILE = "night.json"
+
+
+@dataclass(frozen=True)
+class NodeResult:
+    node: str          # unique id, e.g. model.spendkoll.fct_spend
+    kind: str          # model | seed | test | snapshot
+    status: str        # success | error | skipped | pass | fail | warn
+    seconds: float
+    rows: int | None
+    message: str
+
+    @property
+    def name(self) -> str:
+        return self.node.split(".", 2)[-1]
+
+
+@dataclass
+class NightBuild:
+    """What one night's dbt process did."""
+
+    returncode: int
+    seconds: float
+    freshness: list[SourceFreshness] = field(default_factory=list)
+    nodes: list[NodeResult] = field(default_factory=list)
+    stopped: str = ""  # why ``dbt build`` did not run (blocking freshness), or ""
+    output_tail: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and not self.stopped
+
+    def counts(self) -> dict[str, int]:
+        return dict(Counter(f"{n.kind} {n.status}" for n in self.nodes))
+
+    def failures(self) -> list[NodeResult]:
+        return [n for n in self.nodes if n.status in ("error", "fail")]
+
+    def lines(self, slowest: int = 10) -> list[str]:
+        """A short account for the log: counts, freshness, failures, the slowest nodes."""
+        kinds = Counter(n.kind for n in self.nodes)
+        out = [f"dbt night: {len(self.nodes)} nodes ("
+               + ", ".join(f"{v} {k}{'' if v == 1 else 's'}" for k, v in sorted(kinds.items()))
+               + f") in {self.seconds:.1f} s, "
+               + ("ok" if self.ok else f"FAILED ({self.stopped or 'see the nodes below'})")]
+        out += [f"  source freshness: {v.line()}" for v in self.freshness]
+        out += [f"  {n.status.upper()}: {n.kind} {n.name}: {n.message}" for n in self.failures()]
+        for n in sorted(self.nodes, key=lambda n: -n.seconds)[:slowest]:
+            rows = "" if n.rows is None else f", {n.rows:,} rows"
+            out.append(f"  {n.seconds:7.2f} s  {n.kind} {n.name} ({n.status}{rows})")
+        return out
+
+    def summary(self) -> dict[str, Any]:
+        """The task's XCom: small, JSON, readable in the Airflow UI."""
+        return {
+            "ok": self.ok,
+            "seconds": round(self.seconds, 1),
+            "stopped": self.stopped,
+            "counts": self.counts(),
+            "freshness": [v.line() for v in self.freshness],
+            "failures": [f"{n.kind} {n.name}: {n.message}" for n in self.failures()],
+            "nodes": [{"name": n.name, "kind": n.kind, "status": n.status,
+                       "seconds": round(n.seconds, 2), "rows": n.rows} for n in self.nodes],
+        }
+
+
+def build_night(data: DataDir | None = None, rule_set: str | None = None,
+                full_refresh: bool = False, dbt_vars: dict[str, str] | None = None,
+                freshness: bool = True, stream: bool = True) -> NightBuild:
+    """Freshness and ``dbt build`` in one dbt process, as the warehouse's single writer."""
+    from spendkoll.transform.dbt import run_in_project
+
+    data = (data or DataDir.from_env()).ensure()
+    target = data.root / "dbt" / "target"
+    target.mkdir(parents=True, exist_ok=True)
+    summary_path = target / SUMMARY_FILE
+    summary_path.unlink(missing_ok=True)
+    all_vars = dict(dbt_vars or {})
+    if rule_set:
+        all_vars["spendkoll_rule_set"] = rule_set
+    request = {"vars": all_vars, "full_refresh": full_refresh, "freshness": freshness,
+               "freshness_blocking": freshness_is_blocking(), "summary": str(summary_path),
+               "target": str(target)}
+    start = time.perf_counter()
+    code, tail = run_in_project([sys.executable, "-m", "spendkoll.transform.night",
+                                 json.dumps(request)], data, stream=stream)
+    seconds = time.perf_counter() - start
+    if not summary_path.exists():
+        return NightBuild(code or 1, seconds, stopped="dbt ended without a result "
+                          f"(exit {code})", output_tail=tail)
+    raw = json.loads(summary_path.read_text(encoding="utf-8"))
+    return NightBuild(
+        returncode=code, seconds=seconds,
+        freshness=[SourceFreshness(**v) for v in raw["freshness"]],
+        nodes=[NodeResult(**n) for n in raw["nodes"]],
+        stopped=raw["stopped"], output_tail=tail,
+    )
+
+
+# ---------------------------------------------------------------------------
+# The child process: dbt's Python runner, one parse for both commands.
+
+
+def _node_results(result: Any) -> list[NodeResult]:
+    nodes = []
+    for r in getattr(result, "results", None) or []:
+        response = r.adapter_response or {}
+        rows = response.get("rows_affected") if isinstance(response, dict) else None
+        nodes.append(NodeResult(
+            node=r.node.unique_id, kind=str(r.node.resource_type),
+            status=str(r.status), seconds=float(r.execution_time or 0.0),
+            rows=int(rows) if isinstance(rows, int) and rows >= 0 else None,
+            message=str(r.message or ""),
+        ))
+    return nodes
+
+
+def _child(request: dict[str, Any]) -> int:
+    from dbt.cli.main import dbtRunner
+
+    var_args = ["--vars", json.dumps(request["vars"])] if request["vars"] else []
+    summary: dict[str, Any] = {"freshness": [], "nodes": [], "stopped": ""}
+
+    def write() -> None:
+        Path(request["summary"]).write_text(json.dumps(summary), encoding="utf-8")
+
+    parsed = dbtRunner().invoke(["parse", *var_args])
+    if not parsed.success or parsed.result is None:
+        summary["stopped"] = f"dbt parse failed: {parsed.exception or 'see the log above'}"
+        write()
+        return 2
+    from dbt.contracts.graph.manifest import Manifest
+
+    assert isinstance(parsed.result, Manifest)
+    runner = dbtRunner(manifest=parsed.result)
+    if request["freshness"]:
+        out = Path(request["target"]) / "sources.json"  # dbt writes it to its target path
+        out.unlink(missing_ok=True)
+        runner.invoke(["source", "freshness", *var_args])
+        if not out.exists():
+            summary["stopped"] = "dbt source freshness wrote no result"
+            write()
+            return 2
+        verdicts = read_freshness(out)
+        summary["freshness"] = [asdict(v) for v in verdicts]
+        bad = failing(verdicts)
+        if bad and request["freshness_blocking"]:
+            summary["stopped"] = "stale sources, marts not rebuilt: " + "; ".join(
+                v.line() for v in bad)
+            write()
+            return 3
+    built = runner.invoke(["build", *(["--full-refresh"] if request["full_refresh"] else []),
+                           *var_args])
+    summary["nodes"] = [asdict(n) for n in _node_results(built.result)]
+    if built.exception is not None:
+        summary["stopped"] = f"dbt build raised: {built.exception}"
+    write()
+    return 0 if built.success else 1
+
+
+if __name__ == "__main__":
+    sys.exit(_child(json.loads(sys.argv[1])))
