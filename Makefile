@@ -32,10 +32,15 @@ browser:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 
 ## The whole test suite, slow end-to-end tests included (this is what CI runs).
-test: venv browser
-	$(BIN)/ruff check src dags tests
-	$(BIN)/mypy
+test: venv browser lint
 	$(BIN)/pytest -n 2 --dist loadgroup
+
+## Lint: ruff (rules and format), mypy, and sqlfluff on the dbt project (.sqlfluff).
+lint: venv
+	$(BIN)/ruff check src dags tests
+	$(BIN)/ruff format --check src dags tests
+	$(BIN)/mypy
+	$(BIN)/sqlfluff lint dbt_project --processes 2 --disable-progress-bar
 
 ## Benchmark the nightly run at SIZE ledger lines (default 1 million; SIZE=10000000 for the
 ## big run) and append the figures to BENCHMARKS.md.
@@ -46,11 +51,6 @@ bench: venv
 ## Unit tests only.
 test-fast: venv
 	$(BIN)/pytest -m "not slow"
-
-lint: venv
-	$(BIN)/ruff check src dags tests
-	$(BIN)/ruff format --check src dags tests
-	$(BIN)/mypy
 
 ## Start Airflow standalone (UI on http://localhost:8080) on the demo data directory.
 airflow: venv

@@ -17,7 +17,6 @@ os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="spendkoll-airflow-home-")
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 # Cosmos caches `dbt ls` in Airflow Variables, i.e. in the metadata DB; the DAG
 # tests parse without one.
-os.environ["AIRFLOW__COSMOS__ENABLE_CACHE_DBT_LS"] = "False"
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(Path(__file__).resolve().parents[1] / "dags")
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,8 +25,10 @@ SHARED_DATA = ROOT.parent / "shared" / "data"
 KEY = b"test-pseudonym-key-0123456789"
 # Deployment settings (.env) that pass `spendkoll check-deployment`.
 GOOD_ENV = {
-    "POSTGRES_USER": "airflow", "POSTGRES_DB": "airflow",
-    "POSTGRES_PASSWORD": "a-database-password", "AIRFLOW_ADMIN_USER": "admin",
+    "POSTGRES_USER": "airflow",
+    "POSTGRES_DB": "airflow",
+    "POSTGRES_PASSWORD": "a-database-password",
+    "AIRFLOW_ADMIN_USER": "admin",
     "AIRFLOW_ADMIN_PASSWORD": "a-long-admin-password",
     "AIRFLOW_JWT_SECRET": "0123456789abcdef0123456789abcdef",
     "AIRFLOW_FERNET_KEY": "ZmDfcTF7_60GrrY167zsiPd67pEvs0aGOv2oasOM1Pg=",
@@ -68,10 +69,15 @@ def build_fixture_warehouse(data: DataDir, folder: str, rule_set: str = "demo_re
     build_warehouse_from(data, FIXTURES / folder, rule_set=rule_set)
 
 
-def build_warehouse_from(data: DataDir, folder: Path, ledger: str = "ledger_2024.csv",
-                         contracts: str = "contracts.csv", ecommerce: str = "ecommerce.csv",
-                         dbt_args: tuple[str, ...] = ("build",),
-                         rule_set: str = "demo_region") -> None:
+def build_warehouse_from(
+    data: DataDir,
+    folder: Path,
+    ledger: str = "ledger_2024.csv",
+    contracts: str = "contracts.csv",
+    ecommerce: str = "ecommerce.csv",
+    dbt_args: tuple[str, ...] = ("build",),
+    rule_set: str = "demo_region",
+) -> None:
     """Load the files of a fixture folder (any path; a file absent is skipped)
     into `data` and run `dbt <dbt_args>` on them (e.g. ("build", "--select",
     "+dq_invoice_exceptions") for a faster build of one mart)."""
@@ -80,10 +86,11 @@ def build_warehouse_from(data: DataDir, folder: Path, ledger: str = "ledger_2024
 
     configs = {
         "ledger": (ledger, source()),
-        "contracts": (contracts, source(name="contracts", kind="contracts",
-                                        format="contracts", pattern="*.csv")),
-        "ecommerce": (ecommerce, source(name="ecommerce", kind="ecommerce",
-                                        format="ecommerce")),
+        "contracts": (
+            contracts,
+            source(name="contracts", kind="contracts", format="contracts", pattern="*.csv"),
+        ),
+        "ecommerce": (ecommerce, source(name="ecommerce", kind="ecommerce", format="ecommerce")),
     }
     for kind, (name, cfg) in configs.items():
         path = folder / name
@@ -110,5 +117,6 @@ def drop_planted_malformed_rows(root: Path) -> None:
         path = root / "landing" / "ledger" / name
         lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
         drop = {ln for f, ln in bad if f == name}  # the header is line 1
-        path.write_text("".join(x for i, x in enumerate(lines, start=1) if i not in drop),
-                        encoding="utf-8")
+        path.write_text(
+            "".join(x for i, x in enumerate(lines, start=1) if i not in drop), encoding="utf-8"
+        )

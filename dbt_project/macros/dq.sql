@@ -44,7 +44,8 @@
 {#- A company form that marks a foreign supplier's name: a word of its own
     ("NORRLANDS GLAS AB" is not an AS). -#}
 {% macro dq_foreign_name_pattern() -%}
-    {{ return('(^|[^A-Za-z])(GmbH|Ltd|Limited|Inc|LLC|A/S|ApS|Oy|Oyj|AG|BV|B\\.V\\.|S\\.A\\.|SRL|NV|AS)([^A-Za-z]|$)') }}
+    {{ return('(^|[^A-Za-z])(GmbH|Ltd|Limited|Inc|LLC|A/S|ApS|Oy|Oyj|AG|BV|'
+              ~ 'B\\.V\\.|S\\.A\\.|SRL|NV|AS)([^A-Za-z]|$)') }}
 {%- endmacro %}
 
 {#- Join a line of fct_spend (aliased `spend`) to its supplier's profile row

@@ -23,9 +23,10 @@
         || '|' || '{{ tojson(var("spendkoll_small_invoice_limit", 10000)) }}'
         {%- for seed_name in ['account_mapping_rules', 'supplier_category_overrides', 'category_tree',
                          'org_units', 'dq_rules', 'contract_vocabulary'] %}
+            
         || '|' || coalesce((select string_agg(cast(t as varchar), '#' order by cast(t as varchar))
                             from {{ ref(seed_name) }} as t), '')
-        {%- endfor %}
+    {%- endfor %}
     )
 {%- endmacro %}
 
@@ -75,7 +76,7 @@
     {%- if is_incremental() -%}
     delete from {{ this }} as target where {{ spendkoll_in_build_scope('target') }}
     {%- else -%}
-    select 1
+        select 1
     {%- endif -%}
 {%- endmacro %}
 
@@ -87,7 +88,7 @@
        or {{ col }} in (
         select {{ col }} from {{ ref('int_spend_changes') }} where kind = 'period')
     {%- else -%}
-    select 1
+        select 1
     {%- endif -%}
 {%- endmacro %}
 

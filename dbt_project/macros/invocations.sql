@@ -5,11 +5,11 @@
     killed stays `running`. -#}
 
 {% macro spendkoll_logged_command() -%}
-    {{ return(flags.WHICH in ('build', 'run', 'test', 'seed')) }}
+{{ return(flags.WHICH in ('build', 'run', 'test', 'seed')) }}
 {%- endmacro %}
 
 {% macro spendkoll_invocation_started() -%}
-    {%- if execute and spendkoll_logged_command() -%}
+{%- if execute and spendkoll_logged_command() -%}
     create schema if not exists ops;
     create table if not exists ops.dbt_invocation (
         invocation_id varchar not null,
@@ -23,15 +23,15 @@
         '{{ invocation_id }}', '{{ flags.WHICH }}', cast(now() as timestamp), null, 'running', null
     );
     {%- else -%}
-    select 1
-    {%- endif -%}
+select 1
+{%- endif -%}
 {%- endmacro %}
 
 {% macro spendkoll_invocation_finished(results) -%}
-    {%- if execute and spendkoll_logged_command() -%}
-    {%- set failures = [] -%}
-    {%- for r in results -%}
-        {%- if r.status in ('error', 'fail', 'runtime error') -%}
+{%- if execute and spendkoll_logged_command() -%}
+{%- set failures = [] -%}
+{%- for r in results -%}
+{%- if r.status in ('error', 'fail', 'runtime error') -%}
             {%- do failures.append(r.node.unique_id ~ ' (' ~ r.status ~ ')') -%}
         {%- endif -%}
     {%- endfor -%}
@@ -41,6 +41,6 @@
         failures = {{ "'" ~ (failures | join('; ') | replace("'", "''")) ~ "'" if failures else 'null' }}
     where invocation_id = '{{ invocation_id }}'
     {%- else -%}
-    select 1
-    {%- endif -%}
+select 1
+{%- endif -%}
 {%- endmacro %}

@@ -19,7 +19,7 @@
 {#- The additive spend measures and the distinct counts of one KPI row, over
     spendkoll_kpi_lines(). -#}
 {% macro spend_kpi_aggregates() -%}
-        {{ money('sum(amount)') }} as spend,
+    {{ money('sum(amount)') }} as spend,
         {{ sum_if("spend_class = 'addressable'") }} as addressable_spend,
         {{ sum_if("spend_class = 'investment'") }} as investment_spend,
         {{ sum_if("spend_class = 'non_addressable'") }} as non_addressable_spend,
@@ -51,7 +51,7 @@
 
 {#- The shares, from the columns spend_kpi_aggregates() made. -#}
 {% macro spend_kpi_ratios(rel) -%}
-        {{ pct(rel ~ '.contracted_spend', rel ~ '.addressable_spend') }} as supplier_loyalty_pct,
+    {{ pct(rel ~ '.contracted_spend', rel ~ '.addressable_spend') }} as supplier_loyalty_pct,
         {{ pct(rel ~ '.category_contracted_spend', rel ~ '.addressable_spend') }}
             as category_compliance_pct,
         {{ pct(rel ~ '.on_time_contracted_spend', rel ~ '.addressable_spend') }}
@@ -100,7 +100,7 @@ lines as (
     an incremental build recomputes: the model deletes and re-inserts the
     periods (years) in int_spend_changes. -#}
 {% macro spend_kpi_model(group_by) -%}
-{%- set partition_col = group_by[0] -%}
+    {%- set partition_col = group_by[0] -%}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
@@ -114,10 +114,10 @@ with {{ spendkoll_kpi_lines(partition_col) }},
 
 aggregated as (
     select
-        {%- for col in group_by %}
+    {%- for col in group_by %}
         {{ col }},
-        {%- endfor %}
-{{ spend_kpi_aggregates() }}
+    {%- endfor %}
+    {{ spend_kpi_aggregates() }}
     from lines
     group by {{ group_by | join(', ') }}
 ),

@@ -12,12 +12,18 @@ categories as (
 select mapping.*
 from mapping
 where not (
-    (mapping.field_name = 'procured_by'
-        and mapping.maps_to in ('procurement_unit', 'business'))
-    or (mapping.field_name = 'category'
+    (
+        mapping.field_name = 'procured_by'
+        and mapping.maps_to in ('procurement_unit', 'business')
+    )
+    or (
+        mapping.field_name = 'category'
         and exists (
             select 1 from categories
             where lower(trim(mapping.maps_to)) in (
                 lower(categories.category_id), lower(categories.level1),
-                lower(categories.level2), lower(categories.level3))))
+                lower(categories.level2), lower(categories.level3)
+            )
+        )
+    )
 )

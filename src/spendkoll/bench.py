@@ -63,19 +63,27 @@ def _bin(name: str) -> str:
     return str(Path(sys.executable).with_name(name))
 
 
-def timed(run: str, name: str, cmd: list[str], env: dict[str, str],
-          rows: int | None = None, cwd: Path | None = None) -> Stage:
+def timed(
+    run: str,
+    name: str,
+    cmd: list[str],
+    env: dict[str, str],
+    rows: int | None = None,
+    cwd: Path | None = None,
+) -> Stage:
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     assert proc.stdout is not None
     output = proc.stdout.read()
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.perf_counter() - start
     if proc.returncode != 0:
-        raise RuntimeError(f"stage {run}/{name} failed ({proc.returncode}): {' '.join(cmd)}\n"
-                           + output[-4000:])
+        raise RuntimeError(
+            f"stage {run}/{name} failed ({proc.returncode}): {' '.join(cmd)}\n" + output[-4000:]
+        )
     return Stage(run, name, seconds, usage.ru_maxrss * 1024, rows)
 
 
@@ -98,8 +106,10 @@ def new_day(landing: Path, archive: Path, lines: int) -> tuple[Path, int]:
     out = landing / "ledger" / f"ledger_{day:%Y-%m-%d}.csv"
     out.parent.mkdir(parents=True, exist_ok=True)
     n = 0
-    with source.open(encoding="utf-8", newline="") as src, \
-            out.open("w", encoding="utf-8", newline="") as dst:
+    with (
+        source.open(encoding="utf-8", newline="") as src,
+        out.open("w", encoding="utf-8", newline="") as dst,
+    ):
         reader = csv.DictReader(src, delimiter=";")
         assert reader.fieldnames is not None
         writer = csv.DictWriter(dst, fieldnames=reader.fieldnames, delimiter=";")
@@ -118,22 +128,33 @@ def new_day(landing: Path, archive: Path, lines: int) -> tuple[Path, int]:
     return out, n
 
 
-AIRFLOW_DAGS = ("spendkoll_load_ledger", "spendkoll_load_contracts",
-                "spendkoll_load_ecommerce", "spendkoll_transform")
+AIRFLOW_DAGS = (
+    "spendkoll_load_ledger",
+    "spendkoll_load_contracts",
+    "spendkoll_load_ecommerce",
+    "spendkoll_transform",
+)
 
 
 def dag_run_seconds(env: dict[str, str], dag_id: str) -> float | None:
     """The latest run's duration from Airflow's metadata database (start to end date)."""
-    proc = subprocess.run([_bin("airflow"), "dags", "list-runs", dag_id, "-o", "json"],
-                          env=env, capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        [_bin("airflow"), "dags", "list-runs", dag_id, "-o", "json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     json_lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("[")]
     runs = json.loads(json_lines[-1]) if json_lines else []
     if not runs:
         return None
     latest = max(runs, key=lambda r: str(r.get("start_date") or ""))
     if latest.get("state") != "success":
-        raise RuntimeError(f"{dag_id}: the run ended {latest.get('state')}; see the logs "
-                           f"under {env['AIRFLOW_HOME']}/logs")
+        raise RuntimeError(
+            f"{dag_id}: the run ended {latest.get('state')}; see the logs "
+            f"under {env['AIRFLOW_HOME']}/logs"
+        )
     start, end = (datetime.fromisoformat(str(latest[k])) for k in ("start_date", "end_date"))
     return (end - start).total_seconds()
 
@@ -144,48 +165,68 @@ def run_airflow(data: Path, landing: Path, incremental_lines: int) -> list[Stage
     from spendkoll.paths import DataDir
 
     shutil.copytree(landing, data / "landing", copy_function=os.link)
-    env = airflow_env(DataDir(data).ensure(), project_root() / "include" / "sources"
-                      / "demo.toml")
-    env.update({"SPENDKOLL_TASK_RETRIES": "0",
-                "SPENDKOLL_PSEUDONYM_KEY": env.get("SPENDKOLL_PSEUDONYM_KEY")
-                or "benchmark-pseudonym-key-0123456789"})
+    env = airflow_env(DataDir(data).ensure(), project_root() / "include" / "sources" / "demo.toml")
+    env.update(
+        {
+            "SPENDKOLL_TASK_RETRIES": "0",
+            "SPENDKOLL_PSEUDONYM_KEY": env.get("SPENDKOLL_PSEUDONYM_KEY")
+            or "benchmark-pseudonym-key-0123456789",
+        }
+    )
     start = time.perf_counter()
     setup_airflow(env)
-    stages = [Stage("prepare", "airflow: metadata database and DAGs",
-                    time.perf_counter() - start, 0)]
+    stages = [
+        Stage("prepare", "airflow: metadata database and DAGs", time.perf_counter() - start, 0)
+    ]
     day = date.today()
     for run, rows in (("airflow full", None), ("airflow incremental", None)):
         if run == "airflow incremental":
             _, rows = new_day(data / "landing", data / "raw" / "ledger", incremental_lines)
             day += timedelta(days=1)
         for dag_id in AIRFLOW_DAGS:
-            stage = timed(run, dag_id.removeprefix("spendkoll_"),
-                          [_bin("airflow"), "dags", "test", dag_id, day.isoformat()], env,
-                          rows=rows)
+            stage = timed(
+                run,
+                dag_id.removeprefix("spendkoll_"),
+                [_bin("airflow"), "dags", "test", dag_id, day.isoformat()],
+                env,
+                rows=rows,
+            )
             stage.run_seconds = dag_run_seconds(env, dag_id)
             stages.append(stage)
     return stages
 
 
-def run_bench(size: int, workdir: Path, incremental_lines: int = 30_000,
-              airflow: bool = True) -> list[Stage]:
+def run_bench(
+    size: int, workdir: Path, incremental_lines: int = 30_000, airflow: bool = True
+) -> list[Stage]:
     data = workdir / "var"
     env = dict(os.environ)
     disable_telemetry(env)
-    env.update({"SPENDKOLL_DATA_DIR": str(data),
-                "SPENDKOLL_PSEUDONYM_KEY": env.get("SPENDKOLL_PSEUDONYM_KEY",
-                                                   "benchmark-pseudonym-key-0123456789"),
-                "SPENDKOLL_SOURCES": str(project_root() / "include" / "sources" / "demo.toml")})
+    env.update(
+        {
+            "SPENDKOLL_DATA_DIR": str(data),
+            "SPENDKOLL_PSEUDONYM_KEY": env.get(
+                "SPENDKOLL_PSEUDONYM_KEY", "benchmark-pseudonym-key-0123456789"
+            ),
+            "SPENDKOLL_SOURCES": str(project_root() / "include" / "sources" / "demo.toml"),
+        }
+    )
     spendkoll = _bin("spendkoll")
-    stages = [timed("prepare", "generate demo region", [spendkoll, "generate", "--lines",
-                                                         str(size)], env)]
+    stages = [
+        timed("prepare", "generate demo region", [spendkoll, "generate", "--lines", str(size)], env)
+    ]
     if airflow:  # the same files for the Airflow night (hard links: the loads move them)
-        shutil.copytree(data / "landing", workdir / "landing.generated",
-                        copy_function=os.link)
+        shutil.copytree(data / "landing", workdir / "landing.generated", copy_function=os.link)
     ledger_glob = str(data / "landing" / "ledger" / "*.csv")
-    stages.append(timed("floor", "DuckDB reads the ledger files", [
-        sys.executable, "-c", FLOOR_SCRIPT, str(workdir / "floor.duckdb"), ledger_glob],
-        env, rows=size))
+    stages.append(
+        timed(
+            "floor",
+            "DuckDB reads the ledger files",
+            [sys.executable, "-c", FLOOR_SCRIPT, str(workdir / "floor.duckdb"), ledger_glob],
+            env,
+            rows=size,
+        )
+    )
     (workdir / "floor.duckdb").unlink(missing_ok=True)
     for run, rows in (("full", size), ("incremental", None)):
         if run == "incremental":
@@ -198,8 +239,9 @@ def run_bench(size: int, workdir: Path, incremental_lines: int = 30_000,
             timed(run, "publish", [spendkoll, "publish"], env, rows=rows),
         ]
     if airflow:
-        stages += run_airflow(workdir / "airflow" / "var", workdir / "landing.generated",
-                              incremental_lines)
+        stages += run_airflow(
+            workdir / "airflow" / "var", workdir / "landing.generated", incremental_lines
+        )
     return stages
 
 
@@ -212,15 +254,21 @@ def machine() -> dict[str, object]:
                     mem = int(line.split()[1]) * 1024
     except OSError:
         pass
-    return {"cores": os.cpu_count(), "memory_gib": round(mem / GIB, 1),
-            "python": platform.python_version(), "platform": platform.platform()}
+    return {
+        "cores": os.cpu_count(),
+        "memory_gib": round(mem / GIB, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
 
 
 def verdict(stages: list[Stage]) -> list[str]:
     """The targets of issue 15, on the Airflow figures where the night ran through Airflow."""
+
     def total(run: str, recorded: bool = False) -> float:
-        return sum((s.run_seconds or 0.0) if recorded else s.seconds
-                   for s in stages if s.run == run)
+        return sum(
+            (s.run_seconds or 0.0) if recorded else s.seconds for s in stages if s.run == run
+        )
 
     floor = total("floor")
     full, incr = total("full"), total("incremental")
@@ -228,23 +276,30 @@ def verdict(stages: list[Stage]) -> list[str]:
     lines = []
     if af_full:
         for label, af, af_proc, cli in (
-                ("full", af_full, total("airflow full"), full),
-                ("incremental", af_incr, total("airflow incremental"), incr)):
+            ("full", af_full, total("airflow full"), full),
+            ("incremental", af_incr, total("airflow incremental"), incr),
+        ):
             ok = "met" if af <= TARGET_AIRFLOW_OVER_CLI * cli else "MISSED"
-            lines.append(f"Airflow {label} night / command line = {af:.1f} s / {cli:.1f} s = "
-                         f"{af / cli:.2f} (DAG runs as Airflow records them; with each "
-                         f"`airflow dags test` process's start-up {af_proc:.1f} s = "
-                         f"{af_proc / cli:.2f}) (target <= {TARGET_AIRFLOW_OVER_CLI}): {ok}")
+            lines.append(
+                f"Airflow {label} night / command line = {af:.1f} s / {cli:.1f} s = "
+                f"{af / cli:.2f} (DAG runs as Airflow records them; with each "
+                f"`airflow dags test` process's start-up {af_proc:.1f} s = "
+                f"{af_proc / cli:.2f}) (target <= {TARGET_AIRFLOW_OVER_CLI}): {ok}"
+            )
         base_full, base_incr, where = af_full, af_incr, "through Airflow"
     else:
         base_full, base_incr, where = full, incr, "on the command line"
     ok = "met" if base_full <= TARGET_FULL_OVER_FLOOR * floor else "MISSED"
-    lines.append(f"full run {where} / floor = {base_full:.1f} s / {floor:.1f} s = "
-                 f"{base_full / floor:.1f} (target <= {TARGET_FULL_OVER_FLOOR:.0f}): {ok}")
+    lines.append(
+        f"full run {where} / floor = {base_full:.1f} s / {floor:.1f} s = "
+        f"{base_full / floor:.1f} (target <= {TARGET_FULL_OVER_FLOOR:.0f}): {ok}"
+    )
     ok = "met" if base_incr <= TARGET_INCREMENTAL_SHARE * base_full else "MISSED"
-    lines.append(f"incremental night / full run {where} = {base_incr:.1f} s / "
-                 f"{base_full:.1f} s = {base_incr / base_full:.1%} "
-                 f"(target <= {TARGET_INCREMENTAL_SHARE:.0%} at 10 M lines): {ok}")
+    lines.append(
+        f"incremental night / full run {where} = {base_incr:.1f} s / "
+        f"{base_full:.1f} s = {base_incr / base_full:.1%} "
+        f"(target <= {TARGET_INCREMENTAL_SHARE:.0%} at 10 M lines): {ok}"
+    )
     peak = max(s.peak_bytes for s in stages if s.run not in ("prepare", "floor"))
     ok = "met" if peak <= TARGET_PEAK_BYTES else "MISSED"
     lines.append(f"peak memory of any process = {peak / GIB:.2f} GiB (target <= 4 GiB): {ok}")
@@ -254,28 +309,45 @@ def verdict(stages: list[Stage]) -> list[str]:
 def code_version() -> str:
     """The git commit of the code measured ("unknown" outside a checkout)."""
     try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=project_root(),
-                             capture_output=True, text=True, check=True).stdout.strip()
+        out = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=project_root(),
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         # the benchmark's own record does not count as a change of the code
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--",
-                                ".", ":!BENCHMARKS.md", ":!BENCHMARKS.json"],
-                               cwd=project_root(), capture_output=True, text=True,
-                               check=True).stdout.strip()
+        dirty = subprocess.run(
+            [
+                "git",
+                "status",
+                "--porcelain",
+                "--untracked-files=no",
+                "--",
+                ".",
+                ":!BENCHMARKS.md",
+                ":!BENCHMARKS.json",
+            ],
+            cwd=project_root(),
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return out + ("+changes" if dirty else "")
 
 
-def linearity(size: int, stages: list[Stage], history: list[dict[str, object]],
-              version: str) -> list[str]:
+def linearity(
+    size: int, stages: list[Stage], history: list[dict[str, object]], version: str
+) -> list[str]:
     """Compare each stage's time with the latest run at another size of the same code."""
     others = [h for h in history if h["size"] != size and h.get("code") == version]
     if not others:
         return [f"growth: no run at another size recorded yet for this code ({version})"]
     other = others[-1]
     o_size = int(str(other["size"]))
-    o_stages = {(s["run"], s["name"]): float(s["seconds"])
-                for s in other["stages"]}  # type: ignore[attr-defined]
+    o_stages = {(s["run"], s["name"]): float(s["seconds"]) for s in other["stages"]}  # type: ignore[attr-defined]
     out = [f"growth from {o_size:,} to {size:,} lines (x{size / o_size:g}), per stage:"]
     for s in stages:
         if s.run in ("prepare",) or (s.run, s.name) not in o_stages:
@@ -296,36 +368,59 @@ def report(size: int, stages: list[Stage], out: Path) -> str:
     m = machine()
     version = code_version()
     history_file = out.with_suffix(".json")
-    history: list[dict[str, object]] = (json.loads(history_file.read_text(encoding="utf-8"))
-                                        if history_file.exists() else [])
-    lines = [f"## {datetime.now():%Y-%m-%d %H:%M}: {size:,} ledger lines",
-             "", f"Machine: {m['cores']} cores, {m['memory_gib']} GiB, Python {m['python']}, "
-             f"{m['platform']}. Code: {version}.", "",
-             "| run | stage | seconds | Airflow's run s | rows/s | peak RSS MiB |",
-             "|---|---|---:|---:|---:|---:|"]
+    history: list[dict[str, object]] = (
+        json.loads(history_file.read_text(encoding="utf-8")) if history_file.exists() else []
+    )
+    lines = [
+        f"## {datetime.now():%Y-%m-%d %H:%M}: {size:,} ledger lines",
+        "",
+        f"Machine: {m['cores']} cores, {m['memory_gib']} GiB, Python {m['python']}, "
+        f"{m['platform']}. Code: {version}.",
+        "",
+        "| run | stage | seconds | Airflow's run s | rows/s | peak RSS MiB |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
     for s in stages:
         rps = "" if s.rows_per_second is None else f"{s.rows_per_second:,.0f}"
         recorded = "" if s.run_seconds is None else f"{s.run_seconds:,.1f}"
-        lines.append(f"| {s.run} | {s.name} | {s.seconds:,.1f} | {recorded} | {rps} | "
-                     f"{s.peak_bytes / 2**20:,.0f} |")
+        lines.append(
+            f"| {s.run} | {s.name} | {s.seconds:,.1f} | {recorded} | {rps} | "
+            f"{s.peak_bytes / 2**20:,.0f} |"
+        )
     for run in ("full", "incremental", "airflow full", "airflow incremental"):
         mine = [s for s in stages if s.run == run]
         if mine:
             t = sum(s.seconds for s in mine)
             run_total = sum(s.run_seconds or 0.0 for s in mine)
-            lines.append(f"| **{run}** | **total** | **{t:,.1f}** | "
-                         f"{f'**{run_total:,.1f}**' if run_total else ''} | | |")
-    lines += ["", *("* " + v for v in verdict(stages)),
-              *("* " + g if not g.startswith("  ") else "  *" + g[1:]
-                for g in linearity(size, stages, history, version)), ""]
+            lines.append(
+                f"| **{run}** | **total** | **{t:,.1f}** | "
+                f"{f'**{run_total:,.1f}**' if run_total else ''} | | |"
+            )
+    lines += [
+        "",
+        *("* " + v for v in verdict(stages)),
+        *(
+            "* " + g if not g.startswith("  ") else "  *" + g[1:]
+            for g in linearity(size, stages, history, version)
+        ),
+        "",
+    ]
     text = "\n".join(lines)
     if not out.exists():
-        out.write_text("# Benchmarks\n\nAppended by `make bench` (see README).\n\n",
-                       encoding="utf-8")
+        out.write_text(
+            "# Benchmarks\n\nAppended by `make bench` (see README).\n\n", encoding="utf-8"
+        )
     with out.open("a", encoding="utf-8") as f:
         f.write(text + "\n")
-    history.append({"size": size, "at": datetime.now().isoformat(), "machine": m, "code": version,
-                    "stages": [asdict(s) for s in stages]})
+    history.append(
+        {
+            "size": size,
+            "at": datetime.now().isoformat(),
+            "machine": m,
+            "code": version,
+            "stages": [asdict(s) for s in stages],
+        }
+    )
     history_file.write_text(json.dumps(history, indent=1), encoding="utf-8")
     return text
 
@@ -339,8 +434,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--size", type=int, default=1_000_000)
     p.add_argument("--incremental-lines", type=int, default=30_000)
     p.add_argument("--workdir", help="keep the run here (default: a temporary directory)")
-    p.add_argument("--no-airflow", action="store_true",
-                   help="the command line only (not the night users run)")
+    p.add_argument(
+        "--no-airflow", action="store_true", help="the command line only (not the night users run)"
+    )
     p.add_argument("--out", default=str(project_root() / "BENCHMARKS.md"))
     args = p.parse_args(argv)
     work = Path(args.workdir) if args.workdir else Path(tempfile.mkdtemp(prefix="spendkoll-bench-"))

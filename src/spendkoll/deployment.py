@@ -14,14 +14,24 @@ from collections.abc import Mapping
 from spendkoll.keys import MIN_LENGTH as PSEUDONYM_MIN_LENGTH
 
 PLACEHOLDER = "CHANGE_ME"
-SECRETS = ("POSTGRES_PASSWORD", "AIRFLOW_JWT_SECRET", "AIRFLOW_FERNET_KEY",
-           "AIRFLOW_ADMIN_PASSWORD", "SPENDKOLL_PSEUDONYM_KEY")
+SECRETS = (
+    "POSTGRES_PASSWORD",
+    "AIRFLOW_JWT_SECRET",
+    "AIRFLOW_FERNET_KEY",
+    "AIRFLOW_ADMIN_PASSWORD",
+    "SPENDKOLL_PSEUDONYM_KEY",
+)
 REQUIRED = ("POSTGRES_USER", "POSTGRES_DB", "AIRFLOW_ADMIN_USER", *SECRETS)
-MIN_SECRET_LENGTH = {"AIRFLOW_JWT_SECRET": 32, "AIRFLOW_ADMIN_PASSWORD": 12,
-                     "POSTGRES_PASSWORD": 12, "SPENDKOLL_PSEUDONYM_KEY": PSEUDONYM_MIN_LENGTH}
+MIN_SECRET_LENGTH = {
+    "AIRFLOW_JWT_SECRET": 32,
+    "AIRFLOW_ADMIN_PASSWORD": 12,
+    "POSTGRES_PASSWORD": 12,
+    "SPENDKOLL_PSEUDONYM_KEY": PSEUDONYM_MIN_LENGTH,
+}
 MAKE_SECRET = "python -c 'import secrets; print(secrets.token_hex(32))'"
-MAKE_FERNET = ("python -c 'from cryptography.fernet import Fernet; "
-               "print(Fernet.generate_key().decode())'")
+MAKE_FERNET = (
+    "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+)
 
 
 def deployment_problems(env: Mapping[str, str] | None = None) -> list[str]:
@@ -34,8 +44,9 @@ def deployment_problems(env: Mapping[str, str] | None = None) -> list[str]:
             problems.append(f"{name} is not set (see .env.example)")
         elif PLACEHOLDER in value.upper():
             how = MAKE_FERNET if name == "AIRFLOW_FERNET_KEY" else MAKE_SECRET
-            problems.append(f"{name} is still the placeholder {PLACEHOLDER}: set it, e.g. "
-                            f"from `{how}`")
+            problems.append(
+                f"{name} is still the placeholder {PLACEHOLDER}: set it, e.g. from `{how}`"
+            )
         elif len(value) < MIN_SECRET_LENGTH.get(name, 0):
             problems.append(f"{name} is shorter than {MIN_SECRET_LENGTH[name]} characters")
     fernet = env.get("AIRFLOW_FERNET_KEY", "")
@@ -45,6 +56,8 @@ def deployment_problems(env: Mapping[str, str] | None = None) -> list[str]:
         try:
             Fernet(fernet.encode())
         except (ValueError, TypeError):
-            problems.append("AIRFLOW_FERNET_KEY is not a valid Fernet key (32 url-safe "
-                            f"base64-encoded bytes): make one with `{MAKE_FERNET}`")
+            problems.append(
+                "AIRFLOW_FERNET_KEY is not a valid Fernet key (32 url-safe "
+                f"base64-encoded bytes): make one with `{MAKE_FERNET}`"
+            )
     return problems

@@ -41,8 +41,21 @@ LEGAL_FORMS = {
     "9": "handelsbolag",
 }
 
-_MISSING_WORDS = {"", "saknas", "-", "okänt", "okand", "okänd", "null", "none", "n/a", "na",
-                  "ejangivet", "ej_angivet", "uppgiftsaknas"}
+_MISSING_WORDS = {
+    "",
+    "saknas",
+    "-",
+    "okänt",
+    "okand",
+    "okänd",
+    "null",
+    "none",
+    "n/a",
+    "na",
+    "ejangivet",
+    "ej_angivet",
+    "uppgiftsaknas",
+}
 _UPSTREAM_MASK = re.compile(r"^PNR-[0-9a-fA-F]{6,64}$")
 _FOREIGN_VAT = re.compile(r"^(?!SE)[A-Z]{2}[0-9A-Z+*.]{2,13}$")
 _SPLIT = re.compile(r"[/,&]|\s+(?=\d)|\s+och\s+")
@@ -170,7 +183,9 @@ def _one(cell: str, key: bytes, today: date) -> SupplierId:
                         raw_safe=cell.strip(),
                     )
                 return SupplierId(
-                    None, IdStatus.INVALID, note="organisationsnummer fails the Luhn check",
+                    None,
+                    IdStatus.INVALID,
+                    note="organisationsnummer fails the Luhn check",
                     raw_safe=cell.strip(),
                 )
             if _valid_birth_date(digits[:6], century):
@@ -182,32 +197,38 @@ def _one(cell: str, key: bytes, today: date) -> SupplierId:
                     )
                 # Looks like a personnummer with a typo: still personal data, never kept in clear.
                 return SupplierId(
-                    None, IdStatus.INVALID,
+                    None,
+                    IdStatus.INVALID,
                     note="personnummer-like number fails the Luhn check (value not kept)",
                 )
             return SupplierId(
-                None, IdStatus.INVALID,
+                None,
+                IdStatus.INVALID,
                 note="third digit below 2 and no valid birth date: neither an "
-                     "organisationsnummer nor a personnummer",
+                "organisationsnummer nor a personnummer",
                 raw_safe=_safe_text(cell),
             )
         return SupplierId(
-            None, IdStatus.INVALID, note=f"expected 10 or 12 digits, found {len(digits)}",
+            None,
+            IdStatus.INVALID,
+            note=f"expected 10 or 12 digits, found {len(digits)}",
             raw_safe=_safe_text(cell),
         )
     if _FOREIGN_VAT.match(text):
         if foreign_vat_ok(text):
-            return SupplierId(text, IdStatus.FOREIGN, legal_form="foreign",
-                              raw_safe=cell.strip())
+            return SupplierId(text, IdStatus.FOREIGN, legal_form="foreign", raw_safe=cell.strip())
         # "EJ ANGIVET", "ABC123", a VAT number with a typo: no usable identity
         return SupplierId(
-            None, IdStatus.MISSING,
+            None,
+            IdStatus.MISSING,
             note="not a valid VAT number (python-stdnum: EU, Norway, United Kingdom, "
-                 "Switzerland); treated as missing",
+            "Switzerland); treated as missing",
             raw_safe=_safe_text(cell),
         )
     return SupplierId(
-        None, IdStatus.INVALID, note="not an organisationsnummer, personnummer or VAT id",
+        None,
+        IdStatus.INVALID,
+        note="not an organisationsnummer, personnummer or VAT id",
         raw_safe=_safe_text(cell),
     )
 
@@ -237,11 +258,16 @@ def classify_supplier_id(cell: str | None, key: bytes, today: date | None = None
         if usable:
             first = usable[0]
             return SupplierId(
-                first.key, first.status, first.legal_form,
+                first.key,
+                first.status,
+                first.legal_form,
                 note=f"{len(parts)} identifiers in one cell; the first valid one is used",
-                raw_safe=None if any(
-                    r.status == IdStatus.SOLE_TRADER or (r.status == IdStatus.INVALID
-                                                         and r.raw_safe is None)
-                    for r in results) else cell.strip(),
+                raw_safe=None
+                if any(
+                    r.status == IdStatus.SOLE_TRADER
+                    or (r.status == IdStatus.INVALID and r.raw_safe is None)
+                    for r in results
+                )
+                else cell.strip(),
             )
     return _one(cell, key, today)

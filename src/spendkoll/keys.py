@@ -31,8 +31,9 @@ def pseudonym_key() -> bytes:
             "print(secrets.token_hex(32))'`)"
         )
     if len(value) < MIN_LENGTH:
-        raise ConfigError(f"the pseudonymisation key in {source} is shorter than "
-                          f"{MIN_LENGTH} characters")
+        raise ConfigError(
+            f"the pseudonymisation key in {source} is shorter than {MIN_LENGTH} characters"
+        )
     return value.encode("utf-8")
 
 

@@ -42,8 +42,11 @@ def _is_personnummer(century: str | None, yymmdd: str, last4: str) -> bool:
 
 def find_personnummer(text: str) -> list[str]:
     """The personnummer written in ``text``, as written."""
-    return [m.group(0) for m in _PATTERN.finditer(text)
-            if _is_personnummer(m.group(1), m.group(2), m.group(4))]
+    return [
+        m.group(0)
+        for m in _PATTERN.finditer(text)
+        if _is_personnummer(m.group(1), m.group(2), m.group(4))
+    ]
 
 
 def mask_personnummer(text: str, key: bytes | None = None, today: date | None = None) -> str:

@@ -90,17 +90,24 @@ def publish(data: DataDir, force: bool = False) -> Path:
         before = current_version(data)
         # (a warehouse published before versions existed: its snapshot file and
         # Parquet symlink are the previous version)
-        previous = before / SNAPSHOT if before is not None else (
-            published_path(data) if published_path(data).is_file() else None)
-        previous_parquet = before / "parquet" if before is not None else (
-            parquet_path(data).resolve() if parquet_path(data).is_symlink() else None)
+        previous = (
+            before / SNAPSHOT
+            if before is not None
+            else (published_path(data) if published_path(data).is_file() else None)
+        )
+        previous_parquet = (
+            before / "parquet"
+            if before is not None
+            else (parquet_path(data).resolve() if parquet_path(data).is_symlink() else None)
+        )
         blockers = publish_blockers(con, previous)
         if blockers and not force:
             raise PublishRefused(
                 "not published; the last published marts stay. "
                 + " ".join(f"{b}." for b in blockers)
                 + " Fix it and run the step again (or publish anyway with "
-                "`spendkoll publish --force`).")
+                "`spendkoll publish --force`)."
+            )
         changed = changed_periods(con, previous)
         stamp = datetime.now().strftime("%Y%m%dT%H%M%S%f")
         tmp = versions / f".{stamp}.tmp"
@@ -157,11 +164,14 @@ def _remove_old_versions(base: Path, current: Path, previous: Path | None) -> No
                 shutil.rmtree(old, ignore_errors=True)
 
 
-def _table_exists(con: duckdb.DuckDBPyConnection, catalog: str, schema: str,
-                  table: str) -> bool:
-    return bool(con.execute(
-        "select count(*) from information_schema.tables where table_catalog = ? and "
-        "table_schema = ? and table_name = ?", [catalog, schema, table]).fetchone()[0])  # type: ignore[index]
+def _table_exists(con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: str) -> bool:
+    return bool(
+        con.execute(
+            "select count(*) from information_schema.tables where table_catalog = ? and "
+            "table_schema = ? and table_name = ?",
+            [catalog, schema, table],
+        ).fetchone()[0]  # type: ignore[index]
+    )
 
 
 def publish_blockers(con: duckdb.DuckDBPyConnection, previous: Path | None) -> list[str]:
@@ -174,13 +184,16 @@ def publish_blockers(con: duckdb.DuckDBPyConnection, previous: Path | None) -> l
     if _table_exists(con, here, "ops", "dbt_invocation"):
         last = con.execute(
             "select command, started_at, status, failures from ops.dbt_invocation "
-            "order by started_at desc, finished_at desc nulls first limit 1").fetchone()
+            "order by started_at desc, finished_at desc nulls first limit 1"
+        ).fetchone()
         if last is not None:
             command, started, status, failures = last
             when = f"{started:%Y-%m-%d %H:%M:%S}"
             if status == "running":
-                out.append(f"step `dbt {command}` (started {when}) did not finish: it was "
-                           "stopped, or it is still running")
+                out.append(
+                    f"step `dbt {command}` (started {when}) did not finish: it was "
+                    "stopped, or it is still running"
+                )
             elif status != "success":
                 out.append(f"step `dbt {command}` (started {when}) failed: {failures}")
     if _table_exists(con, here, "quality", "validation_result"):
@@ -189,37 +202,49 @@ def publish_blockers(con: duckdb.DuckDBPyConnection, previous: Path | None) -> l
             con.execute(f"attach '{previous}' as prev_pub (read_only)")
             try:
                 if _table_exists(con, "prev_pub", "main", "published"):
-                    row = con.execute("select max(published_at) from prev_pub.main.published"
-                                      ).fetchone()
+                    row = con.execute(
+                        "select max(published_at) from prev_pub.main.published"
+                    ).fetchone()
                     published_at = row[0] if row else None
             finally:
                 con.execute("detach prev_pub")
         for stage in ("raw", "marts"):
             row = con.execute(
                 "select run_id, max(validated_at) from quality.validation_result "
-                "where stage = ? group by run_id order by 2 desc limit 1", [stage]).fetchone()
+                "where stage = ? group by run_id order by 2 desc limit 1",
+                [stage],
+            ).fetchone()
             if row is None or (published_at is not None and row[1] <= published_at):
                 continue
             failed = con.execute(
                 "select suite, expectation, coalesce(column_name, ''), target "
                 "from quality.validation_result where run_id = ? and stage = ? "
                 "and severity = 'blocking' and not success order by suite, expectation",
-                [row[0], stage]).fetchall()
+                [row[0], stage],
+            ).fetchall()
             if failed:
-                shown = "; ".join(f"{suite} {exp}({col}) on {target}"
-                                  for suite, exp, col, target in failed[:5])
+                shown = "; ".join(
+                    f"{suite} {exp}({col}) on {target}" for suite, exp, col, target in failed[:5]
+                )
                 more = f" and {len(failed) - 5} more" if len(failed) > 5 else ""
-                out.append(f"step `validate {stage}` ({row[1]:%Y-%m-%d %H:%M:%S}) has "
-                           f"{len(failed)} blocking failure(s): {shown}{more}")
+                out.append(
+                    f"step `validate {stage}` ({row[1]:%Y-%m-%d %H:%M:%S}) has "
+                    f"{len(failed)} blocking failure(s): {shown}{more}"
+                )
     return out
 
 
-def _columns(con: duckdb.DuckDBPyConnection, catalog: str, schema: str,
-             table: str) -> list[tuple[str, str]]:
-    return [(c, t) for c, t in con.execute(
-        "select column_name, data_type from information_schema.columns where table_catalog = ? "
-        "and table_schema = ? and table_name = ? order by ordinal_position",
-        [catalog, schema, table]).fetchall()]
+def _columns(
+    con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: str
+) -> list[tuple[str, str]]:
+    return [
+        (c, t)
+        for c, t in con.execute(
+            "select column_name, data_type from information_schema.columns where table_catalog = ? "
+            "and table_schema = ? and table_name = ? order by ordinal_position",
+            [catalog, schema, table],
+        ).fetchall()
+    ]
 
 
 def changed_periods(con: duckdb.DuckDBPyConnection, previous: Path | None) -> Changed:
@@ -233,50 +258,70 @@ def changed_periods(con: duckdb.DuckDBPyConnection, previous: Path | None) -> Ch
     try:
         for table in LINE_MARTS:
             cols = _columns(con, here, "marts", table)
-            if not cols or cols != _columns(con, "prev", "marts", table) \
-                    or ("built_at", "TIMESTAMP") not in cols:
+            if (
+                not cols
+                or cols != _columns(con, "prev", "marts", table)
+                or ("built_at", "TIMESTAMP") not in cols
+            ):
                 continue
             marks = "select period, count(*), max(built_at) from {} group by period"
-            now = {p: (n, b) for p, n, b in
-                   con.execute(marks.format(f'marts."{table}"')).fetchall()}
-            before = {p: (n, b) for p, n, b in
-                      con.execute(marks.format(f'prev.marts."{table}"')).fetchall()}
+            now = {
+                p: (n, b) for p, n, b in con.execute(marks.format(f'marts."{table}"')).fetchall()
+            }
+            before = {
+                p: (n, b)
+                for p, n, b in con.execute(marks.format(f'prev.marts."{table}"')).fetchall()
+            }
             out[table] = {p for p in now.keys() | before.keys() if now.get(p) != before.get(p)}
     finally:
         con.execute("detach prev")
     return out
 
 
-def _publish_snapshot(con: duckdb.DuckDBPyConnection, tmp: Path, previous: Path | None,
-                      changed: Changed) -> None:
+def _publish_snapshot(
+    con: duckdb.DuckDBPyConnection, tmp: Path, previous: Path | None, changed: Changed
+) -> None:
     """Write the snapshot to ``tmp`` (inside the new version's temporary folder)."""
     if previous is not None and any(v is not None for v in changed.values()):
         shutil.copyfile(previous, tmp)
     con.execute(f"attach '{tmp}' as pub")
     try:
         for schema in PUBLISHED_SCHEMAS:
-            tables = [r[0] for r in con.execute(
-                "select table_name from information_schema.tables where table_catalog = "
-                "current_database() and table_schema = ? and table_type = 'BASE TABLE' "
-                "order by table_name", [schema]).fetchall()]
+            tables = [
+                r[0]
+                for r in con.execute(
+                    "select table_name from information_schema.tables where table_catalog = "
+                    "current_database() and table_schema = ? and table_type = 'BASE TABLE' "
+                    "order by table_name",
+                    [schema],
+                ).fetchall()
+            ]
             con.execute(f"create schema if not exists pub.{schema}")
             for (old,) in con.execute(
-                    "select table_name from information_schema.tables where table_catalog = "
-                    "'pub' and table_schema = ?", [schema]).fetchall():
+                "select table_name from information_schema.tables where table_catalog = "
+                "'pub' and table_schema = ?",
+                [schema],
+            ).fetchall():
                 if old not in tables:
                     con.execute(f'drop table pub.{schema}."{old}"')
             for table in tables:
                 periods = changed.get(table) if schema == "marts" else None
                 if periods is None:
-                    con.execute(f'create or replace table pub.{schema}."{table}" as '
-                                f'select * from {schema}."{table}"')
+                    con.execute(
+                        f'create or replace table pub.{schema}."{table}" as '
+                        f'select * from {schema}."{table}"'
+                    )
                 elif periods:
                     listed = ", ".join("'" + p.replace("'", "''") + "'" for p in sorted(periods))
                     con.execute(f'delete from pub.{schema}."{table}" where period in ({listed})')
-                    con.execute(f'insert into pub.{schema}."{table}" select * from '
-                                f'{schema}."{table}" where period in ({listed})')
-        con.execute("create or replace table pub.main.published as select ? as published_at",
-                    [datetime.now()])
+                    con.execute(
+                        f'insert into pub.{schema}."{table}" select * from '
+                        f'{schema}."{table}" where period in ({listed})'
+                    )
+        con.execute(
+            "create or replace table pub.main.published as select ? as published_at",
+            [datetime.now()],
+        )
         con.execute("checkpoint pub")
     finally:
         con.execute("detach pub")
@@ -288,27 +333,39 @@ def _publish_parquet(snapshot: Path, tmp: Path, before: Path | None, changed: Ch
     tmp.mkdir(parents=True)
     con = duckdb.connect(str(snapshot), read_only=True)
     try:
-        tables = [r[0] for r in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'marts' "
-            "order by table_name").fetchall()]
+        tables = [
+            r[0]
+            for r in con.execute(
+                "select table_name from information_schema.tables where table_schema = 'marts' "
+                "order by table_name"
+            ).fetchall()
+        ]
         for table in tables:
             if table not in LINE_MARTS:
-                con.execute(f"copy (select * from marts.\"{table}\") to "
-                            f"'{tmp / (table + '.parquet')}' (format parquet)")
+                con.execute(
+                    f'copy (select * from marts."{table}") to '
+                    f"'{tmp / (table + '.parquet')}' (format parquet)"
+                )
                 continue
             periods = changed.get(table)
             for period, year in con.execute(
-                    f'select distinct period, fiscal_year from marts."{table}" '
-                    "order by 1").fetchall():
+                f'select distinct period, fiscal_year from marts."{table}" order by 1'
+            ).fetchall():
                 rel = Path(table) / f"fiscal_year={year}" / f"{period}.parquet"
                 (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
                 old = before / rel if before is not None else None
-                if periods is not None and period not in periods and old is not None \
-                        and old.exists():
+                if (
+                    periods is not None
+                    and period not in periods
+                    and old is not None
+                    and old.exists()
+                ):
                     os.link(old, tmp / rel)
                 else:
-                    con.execute(f'copy (select * exclude (fiscal_year) from marts."{table}" '
-                                f"where period = ?) to '{tmp / rel}' (format parquet)",
-                                [period])
+                    con.execute(
+                        f'copy (select * exclude (fiscal_year) from marts."{table}" '
+                        f"where period = ?) to '{tmp / rel}' (format parquet)",
+                        [period],
+                    )
     finally:
         con.close()

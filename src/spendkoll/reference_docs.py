@@ -26,8 +26,9 @@ def category_table() -> str:
     """The category tree: what a contract's `category` may name."""
     lines = ["| category id | level 1 | level 2 | level 3 |", "|---|---|---|---|"]
     for row in _seed("category_tree"):
-        lines.append(f"| `{row['category_id']}` | {row['level1']} | {row['level2']} | "
-                     f"{row['level3']} |")
+        lines.append(
+            f"| `{row['category_id']}` | {row['level1']} | {row['level2']} | {row['level3']} |"
+        )
     return "\n".join(lines)
 
 
@@ -45,8 +46,10 @@ def dq_rules_table() -> str:
     for row in _seed("dq_rules"):
         off = "" if row["enabled"].strip().lower() == "true" else " (switched off)"
         thresholds = ", ".join(f"`{t.strip()}`" for t in row["thresholds"].split(";") if t.strip())
-        lines.append(f"| {row['rule_id']} `{row['rule_name']}` | {row['severity']}{off} | "
-                     f"{thresholds or '-'} | {row['description_en']} |")
+        lines.append(
+            f"| {row['rule_id']} `{row['rule_name']}` | {row['severity']}{off} | "
+            f"{thresholds or '-'} | {row['description_en']} |"
+        )
     return "\n".join(lines)
 
 
@@ -72,14 +75,14 @@ BLOCKS: dict[str, Callable[[], str]] = {
 def _replacement(body: str) -> Callable[[re.Match[str]], str]:
     def replace(m: re.Match[str]) -> str:
         return m.group(1) + body + "\n" + m.group(2)
+
     return replace
 
 
 def render(text: str) -> str:
     """``text`` with every generated block replaced by its current content."""
     for name, make in BLOCKS.items():
-        pattern = re.compile(rf"(<!-- generated:{name} -->\n).*?(<!-- /generated:{name} -->)",
-                             re.S)
+        pattern = re.compile(rf"(<!-- generated:{name} -->\n).*?(<!-- /generated:{name} -->)", re.S)
         if not pattern.search(text):
             raise ValueError(f"README has no block <!-- generated:{name} -->")
         text = pattern.sub(_replacement(make()), text)

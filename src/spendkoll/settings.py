@@ -22,11 +22,11 @@ from spendkoll.errors import ConfigError
 
 @dataclass(frozen=True)
 class Variable:
-    name: str          # SPENDKOLL_<NAME>
-    field: str         # attribute of Settings
-    default: str       # as written in the environment; "" = unset
+    name: str  # SPENDKOLL_<NAME>
+    field: str  # attribute of Settings
+    default: str  # as written in the environment; "" = unset
     parse: Callable[[str], Any]
-    expected: str      # what a value must look like, for the error message
+    expected: str  # what a value must look like, for the error message
     doc: str
 
 
@@ -48,6 +48,7 @@ def _int_in(low: int, high: int) -> Callable[[str], int]:
         if not low <= number <= high:
             raise ValueError(value)
         return number
+
     return parse
 
 
@@ -60,62 +61,158 @@ def _text(value: str) -> str:
 
 
 VARIABLES: tuple[Variable, ...] = (
-    Variable("SPENDKOLL_DATA_DIR", "data_dir", "", _path, "a directory",
-             "The data directory (landing, raw archive, warehouse, reports, Airflow's home "
-             "for the demo). Default: `var/` in the checkout."),
-    Variable("SPENDKOLL_HOME", "home", "", _path, "a directory",
-             "The checkout or image directory holding `dags/`, `dbt_project/` and "
-             "`include/`. Default: found from the installed package."),
-    Variable("SPENDKOLL_SOURCES", "sources", "", _path, "a TOML file",
-             "The sources file: which files each source loads and how they are read. "
-             "Default: `include/sources/demo.toml`."),
-    Variable("SPENDKOLL_PSEUDONYM_KEY", "pseudonym_key", "", _text,
-             "at least 16 characters",
-             "The key that pseudonymises personnummer (HMAC). Without it the Airflow "
-             "Variable `spendkoll_pseudonym_key` is used; without either, loads stop. "
-             "Never commit it."),
-    Variable("SPENDKOLL_RULE_SET", "rule_set", "demo_region", _text,
-             "a rule set of the seed account_mapping_rules",
-             "The chart-of-accounts rule set dbt classifies with (`demo_region`, "
-             "`kommun_bas`, ...)."),
-    Variable("SPENDKOLL_TASK_RETRIES", "task_retries", "2", _int_in(0, 20),
-             "an integer from 0 to 20",
-             "Retries of every Airflow task that can succeed on a second try (a blocking "
-             "check never retries). The demo sets 0."),
-    Variable("SPENDKOLL_FRESHNESS_BLOCKING", "freshness_blocking", "false", _bool,
-             "true or false",
-             "A stale source (dbt source freshness `error`) stops the night's build, so "
-             "yesterday's marts stay. Default: a warning."),
-    Variable("SPENDKOLL_REPORT_DAY", "report_day", "5", _int_in(1, 28),
-             "a day of the month from 1 to 28",
-             "The day the monthly report DAG runs (06:00), after month close."),
-    Variable("SPENDKOLL_LOYALTY_TARGET_PCT", "loyalty_target_pct", "92", float,
-             "a percentage such as 92",
-             "The supplier-loyalty target drawn in the monthly report's charts."),
-    Variable("SPENDKOLL_ALERT_EMAIL", "alert_email", "", _emails,
-             "comma-separated e-mail addresses",
-             "Who gets an e-mail when a task fails. Unset: alerts go to "
-             "`<data>/alerts.log` only."),
-    Variable("SPENDKOLL_ALERT_FROM", "alert_from", "", _text, "an e-mail address",
-             "The sender of alert e-mails. Default: the SMTP connection's."),
-    Variable("SPENDKOLL_SMTP_CONN_ID", "smtp_conn_id", "smtp_default", _text,
-             "an Airflow connection id", "The Airflow connection alert e-mails go through."),
-    Variable("SPENDKOLL_DUCKDB_MEMORY_LIMIT", "duckdb_memory_limit", "3GB", _text,
-             "a DuckDB size such as 3GB",
-             "DuckDB's memory limit in the loaders and validation (dbt's is in "
-             "`profiles.yml`)."),
-    Variable("SPENDKOLL_FIRST_FISCAL_YEAR", "first_fiscal_year", "2000",
-             _int_in(1900, 2100), "a year",
-             "The earliest fiscal year a ledger line may carry (the raw checks)."),
-    Variable("SPENDKOLL_LAST_FISCAL_YEAR", "last_fiscal_year", "", _int_in(1900, 2100),
-             "a year", "The latest fiscal year a ledger line may carry. Default: this year."),
-    Variable("SPENDKOLL_MAX_LINE_AMOUNT", "max_line_amount", "1000000000", float,
-             "an amount in SEK", "The largest absolute line amount the raw checks accept."),
-    Variable("SPENDKOLL_WAREHOUSE", "warehouse", "", _path, "a DuckDB file",
-             "Set by spendkoll for dbt (`profiles.yml`): the warehouse of the data "
-             "directory. Not set by hand."),
-    Variable("SPENDKOLL_FAULT_POINT", "fault_point", "", _text, "a fault point's name",
-             "Tests only: the process kills itself (SIGKILL) at this named point."),
+    Variable(
+        "SPENDKOLL_DATA_DIR",
+        "data_dir",
+        "",
+        _path,
+        "a directory",
+        "The data directory (landing, raw archive, warehouse, reports, Airflow's home "
+        "for the demo). Default: `var/` in the checkout.",
+    ),
+    Variable(
+        "SPENDKOLL_HOME",
+        "home",
+        "",
+        _path,
+        "a directory",
+        "The checkout or image directory holding `dags/`, `dbt_project/` and "
+        "`include/`. Default: found from the installed package.",
+    ),
+    Variable(
+        "SPENDKOLL_SOURCES",
+        "sources",
+        "",
+        _path,
+        "a TOML file",
+        "The sources file: which files each source loads and how they are read. "
+        "Default: `include/sources/demo.toml`.",
+    ),
+    Variable(
+        "SPENDKOLL_PSEUDONYM_KEY",
+        "pseudonym_key",
+        "",
+        _text,
+        "at least 16 characters",
+        "The key that pseudonymises personnummer (HMAC). Without it the Airflow "
+        "Variable `spendkoll_pseudonym_key` is used; without either, loads stop. "
+        "Never commit it.",
+    ),
+    Variable(
+        "SPENDKOLL_RULE_SET",
+        "rule_set",
+        "demo_region",
+        _text,
+        "a rule set of the seed account_mapping_rules",
+        "The chart-of-accounts rule set dbt classifies with (`demo_region`, `kommun_bas`, ...).",
+    ),
+    Variable(
+        "SPENDKOLL_TASK_RETRIES",
+        "task_retries",
+        "2",
+        _int_in(0, 20),
+        "an integer from 0 to 20",
+        "Retries of every Airflow task that can succeed on a second try (a blocking "
+        "check never retries). The demo sets 0.",
+    ),
+    Variable(
+        "SPENDKOLL_FRESHNESS_BLOCKING",
+        "freshness_blocking",
+        "false",
+        _bool,
+        "true or false",
+        "A stale source (dbt source freshness `error`) stops the night's build, so "
+        "yesterday's marts stay. Default: a warning.",
+    ),
+    Variable(
+        "SPENDKOLL_REPORT_DAY",
+        "report_day",
+        "5",
+        _int_in(1, 28),
+        "a day of the month from 1 to 28",
+        "The day the monthly report DAG runs (06:00), after month close.",
+    ),
+    Variable(
+        "SPENDKOLL_LOYALTY_TARGET_PCT",
+        "loyalty_target_pct",
+        "92",
+        float,
+        "a percentage such as 92",
+        "The supplier-loyalty target drawn in the monthly report's charts.",
+    ),
+    Variable(
+        "SPENDKOLL_ALERT_EMAIL",
+        "alert_email",
+        "",
+        _emails,
+        "comma-separated e-mail addresses",
+        "Who gets an e-mail when a task fails. Unset: alerts go to `<data>/alerts.log` only.",
+    ),
+    Variable(
+        "SPENDKOLL_ALERT_FROM",
+        "alert_from",
+        "",
+        _text,
+        "an e-mail address",
+        "The sender of alert e-mails. Default: the SMTP connection's.",
+    ),
+    Variable(
+        "SPENDKOLL_SMTP_CONN_ID",
+        "smtp_conn_id",
+        "smtp_default",
+        _text,
+        "an Airflow connection id",
+        "The Airflow connection alert e-mails go through.",
+    ),
+    Variable(
+        "SPENDKOLL_DUCKDB_MEMORY_LIMIT",
+        "duckdb_memory_limit",
+        "3GB",
+        _text,
+        "a DuckDB size such as 3GB",
+        "DuckDB's memory limit in the loaders and validation (dbt's is in `profiles.yml`).",
+    ),
+    Variable(
+        "SPENDKOLL_FIRST_FISCAL_YEAR",
+        "first_fiscal_year",
+        "2000",
+        _int_in(1900, 2100),
+        "a year",
+        "The earliest fiscal year a ledger line may carry (the raw checks).",
+    ),
+    Variable(
+        "SPENDKOLL_LAST_FISCAL_YEAR",
+        "last_fiscal_year",
+        "",
+        _int_in(1900, 2100),
+        "a year",
+        "The latest fiscal year a ledger line may carry. Default: this year.",
+    ),
+    Variable(
+        "SPENDKOLL_MAX_LINE_AMOUNT",
+        "max_line_amount",
+        "1000000000",
+        float,
+        "an amount in SEK",
+        "The largest absolute line amount the raw checks accept.",
+    ),
+    Variable(
+        "SPENDKOLL_WAREHOUSE",
+        "warehouse",
+        "",
+        _path,
+        "a DuckDB file",
+        "Set by spendkoll for dbt (`profiles.yml`): the warehouse of the data "
+        "directory. Not set by hand.",
+    ),
+    Variable(
+        "SPENDKOLL_FAULT_POINT",
+        "fault_point",
+        "",
+        _text,
+        "a fault point's name",
+        "Tests only: the process kills itself (SIGKILL) at this named point.",
+    ),
 )
 
 
@@ -143,8 +240,9 @@ class Settings:
 
 def settings() -> Settings:
     """The settings of this process's environment (parsed once per distinct environment)."""
-    return _parse(tuple(sorted((k, v) for k, v in os.environ.items()
-                               if k.startswith("SPENDKOLL_"))))
+    return _parse(
+        tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("SPENDKOLL_")))
+    )
 
 
 @functools.lru_cache(maxsize=8)
@@ -158,6 +256,7 @@ def _parse(environment: tuple[tuple[str, str], ...]) -> Settings:
         try:
             values[var.field] = var.parse(raw)
         except ValueError:
-            raise ConfigError(f"environment variable {var.name}={raw!r}: expected "
-                              f"{var.expected}") from None
+            raise ConfigError(
+                f"environment variable {var.name}={raw!r}: expected {var.expected}"
+            ) from None
     return Settings(**values)

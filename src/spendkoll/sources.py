@@ -43,29 +43,61 @@ from spendkoll.paths import project_root
 
 KINDS = ("ledger", "contracts", "ecommerce", "dq_decisions")
 REPLACE_SCOPES = ("month", "day", "file", "snapshot")
-DEFAULT_REPLACE = {"ledger": "month", "contracts": "snapshot", "ecommerce": "month",
-                   "dq_decisions": "none"}
+DEFAULT_REPLACE = {
+    "ledger": "month",
+    "contracts": "snapshot",
+    "ecommerce": "month",
+    "dq_decisions": "none",
+}
 
 # Fields of each kind, in the canonical file's column order.
 LEDGER_FIELDS = (
-    "verification_id", "line_number", "posting_date", "invoice_date", "invoice_number",
-    "supplier_id", "supplier_name", "account", "account_text", "cost_centre", "amount",
-    "vat", "description",
+    "verification_id",
+    "line_number",
+    "posting_date",
+    "invoice_date",
+    "invoice_number",
+    "supplier_id",
+    "supplier_name",
+    "account",
+    "account_text",
+    "cost_centre",
+    "amount",
+    "vat",
+    "description",
 )
 CONTRACT_FIELDS = (
-    "contract_id", "title", "supplier_id", "supplier_name", "category", "start_date",
-    "end_date", "latest_end_date", "contract_type", "procured_by", "registered_date",
+    "contract_id",
+    "title",
+    "supplier_id",
+    "supplier_name",
+    "category",
+    "start_date",
+    "end_date",
+    "latest_end_date",
+    "contract_type",
+    "procured_by",
+    "registered_date",
     "estimated_annual_value",
 )
 ECOMMERCE_FIELDS = (
-    "order_id", "order_date", "supplier_id", "cost_centre", "amount", "from_catalogue",
+    "order_id",
+    "order_date",
+    "supplier_id",
+    "cost_centre",
+    "amount",
+    "from_catalogue",
     "invoice_number",
 )
 # The contract controller's decisions on the exceptions list (loaders/decisions.py):
 # the file's columns are found by their English or Swedish names, or mapped.
 DQ_DECISION_FIELDS = ("exception_id", "decision", "comment", "initials", "decided_on")
-FIELDS = {"ledger": LEDGER_FIELDS, "contracts": CONTRACT_FIELDS, "ecommerce": ECOMMERCE_FIELDS,
-          "dq_decisions": DQ_DECISION_FIELDS}
+FIELDS = {
+    "ledger": LEDGER_FIELDS,
+    "contracts": CONTRACT_FIELDS,
+    "ecommerce": ECOMMERCE_FIELDS,
+    "dq_decisions": DQ_DECISION_FIELDS,
+}
 REQUIRED: dict[str, tuple[str, ...]] = {
     "ledger": ("account", "amount"),
     "contracts": ("contract_id", "supplier_id", "start_date", "end_date"),
@@ -77,18 +109,30 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 PRESETS: dict[str, dict[str, Any]] = {
     # The canonical spendkoll CSV (README, "Canonical ledger CSV").
     "canonical": {
-        "verification_id": "verification_id", "line_number": "line_number",
-        "posting_date": "posting_date", "invoice_date": "invoice_date",
-        "invoice_number": "invoice_number", "supplier_id": "supplier_org_number",
-        "supplier_name": "supplier_name", "account": "account", "cost_centre": "cost_centre",
-        "amount": "amount_excl_vat", "vat": "vat", "description": "description",
+        "verification_id": "verification_id",
+        "line_number": "line_number",
+        "posting_date": "posting_date",
+        "invoice_date": "invoice_date",
+        "invoice_number": "invoice_number",
+        "supplier_id": "supplier_org_number",
+        "supplier_name": "supplier_name",
+        "account": "account",
+        "cost_centre": "cost_centre",
+        "amount": "amount_excl_vat",
+        "vat": "vat",
+        "description": "description",
     },
     # Sambruk/NSÖD open-data "leverantörsreskontra" 1.1 (15 columns, first 9 mandatory).
     "leverantorsreskontra": {
-        "verification_id": "verifikationsnummer", "supplier_name": "leverantor",
-        "supplier_id": "leverantor_id", "account": "konto_nr", "account_text": "konto_text",
-        "posting_date": "bokforingsdatum", "cost_centre": "forvaltning",
-        "invoice_number": "fakturanummer", "amount": "nettobelopp",
+        "verification_id": "verifikationsnummer",
+        "supplier_name": "leverantor",
+        "supplier_id": "leverantor_id",
+        "account": "konto_nr",
+        "account_text": "konto_text",
+        "posting_date": "bokforingsdatum",
+        "cost_centre": "forvaltning",
+        "invoice_number": "fakturanummer",
+        "amount": "nettobelopp",
     },
     "contracts": {f: f for f in CONTRACT_FIELDS} | {"supplier_id": "supplier_org_number"},
     "ecommerce": {f: f for f in ECOMMERCE_FIELDS} | {"supplier_id": "supplier_org_number"},
@@ -98,8 +142,13 @@ PRESETS: dict[str, dict[str, Any]] = {
 }
 FORMATS = tuple(PRESETS) + ("mapped",)
 PRESET_KIND = {
-    "canonical": "ledger", "leverantorsreskontra": "ledger", "sie4": "ledger", "mapped": None,
-    "contracts": "contracts", "ecommerce": "ecommerce", "dq_decisions": "dq_decisions",
+    "canonical": "ledger",
+    "leverantorsreskontra": "ledger",
+    "sie4": "ledger",
+    "mapped": None,
+    "contracts": "contracts",
+    "ecommerce": "ecommerce",
+    "dq_decisions": "dq_decisions",
 }
 
 
@@ -147,8 +196,10 @@ def _column_rule(fieldname: str, value: Any, where: str) -> ColumnRule:
         except re.error as exc:
             raise ConfigError(f"{where}: columns.{fieldname}: bad pattern: {exc}") from exc
         return ColumnRule(value["column"], compiled)
-    raise ConfigError(f"{where}: columns.{fieldname} must be a column name or "
-                      "{{ column = ..., pattern = ... }}")
+    raise ConfigError(
+        f"{where}: columns.{fieldname} must be a column name or "
+        "{{ column = ..., pattern = ... }}"
+    )
 
 
 def parse_source(raw: dict[str, Any], where: str) -> SourceConfig:
@@ -163,29 +214,34 @@ def parse_source(raw: dict[str, Any], where: str) -> SourceConfig:
     if kind not in KINDS:
         raise ConfigError(f"{where}: kind {kind!r} is not one of {', '.join(KINDS)}")
     if (kind == "dq_decisions") != (fmt == "dq_decisions") and fmt != "mapped":
-        raise ConfigError(f"{where}: kind 'dq_decisions' goes with format 'dq_decisions' "
-                          "(or 'mapped'), and format 'dq_decisions' with kind 'dq_decisions'")
+        raise ConfigError(
+            f"{where}: kind 'dq_decisions' goes with format 'dq_decisions' "
+            "(or 'mapped'), and format 'dq_decisions' with kind 'dq_decisions'"
+        )
     replace = raw.get("replace", DEFAULT_REPLACE[kind])
     if kind == "dq_decisions":
         if replace != "none":
-            raise ConfigError(f"{where}: decisions are never replaced (each file adds "
-                              "decisions; the latest decision on an exception wins): "
-                              "leave out 'replace'")
+            raise ConfigError(
+                f"{where}: decisions are never replaced (each file adds "
+                "decisions; the latest decision on an exception wins): "
+                "leave out 'replace'"
+            )
     elif replace not in REPLACE_SCOPES:
         raise ConfigError(f"{where}: replace {replace!r} is not one of {REPLACE_SCOPES}")
     if kind == "contracts" and replace in ("month", "day"):
-        raise ConfigError(f"{where}: a contract register has no posting months or days; "
-                          "use replace = 'snapshot' or 'file'")
+        raise ConfigError(
+            f"{where}: a contract register has no posting months or days; "
+            "use replace = 'snapshot' or 'file'"
+        )
     decimal = raw.get("decimal")
     if decimal not in (None, ",", "."):
         raise ConfigError(f"{where}: decimal must be ',' or '.'")
-    columns: dict[str, ColumnRule] = {
-        f: ColumnRule(c) for f, c in PRESETS.get(fmt, {}).items()
-    }
+    columns: dict[str, ColumnRule] = {f: ColumnRule(c) for f, c in PRESETS.get(fmt, {}).items()}
     for f, v in (raw.get("columns") or {}).items():
         if f not in FIELDS[kind]:
-            raise ConfigError(f"{where}: columns.{f} is not a {kind} field "
-                              f"(fields: {', '.join(FIELDS[kind])})")
+            raise ConfigError(
+                f"{where}: columns.{f} is not a {kind} field (fields: {', '.join(FIELDS[kind])})"
+            )
         columns[f] = _column_rule(f, v, where)
     if fmt != "sie4":
         for req in REQUIRED[kind]:
@@ -199,13 +255,30 @@ def parse_source(raw: dict[str, Any], where: str) -> SourceConfig:
     try:
         low, high = (date.fromisoformat(str(d)) for d in date_range)
     except (TypeError, ValueError):
-        raise ConfigError(f"{where}: date_range must be two dates YYYY-MM-DD, "
-                          "e.g. [\"1980-01-01\", \"2100-12-31\"]") from None
+        raise ConfigError(
+            f'{where}: date_range must be two dates YYYY-MM-DD, e.g. ["1980-01-01", "2100-12-31"]'
+        ) from None
     if low >= high:
         raise ConfigError(f"{where}: date_range must run from an earlier to a later date")
-    known = {"name", "kind", "format", "pattern", "replace", "encoding", "delimiter", "decimal",
-             "date_format", "date_range", "period", "period_from_filename",
-             "max_bad_row_share", "max_change_share", "confirm", "sie_accounts", "columns"}
+    known = {
+        "name",
+        "kind",
+        "format",
+        "pattern",
+        "replace",
+        "encoding",
+        "delimiter",
+        "decimal",
+        "date_format",
+        "date_range",
+        "period",
+        "period_from_filename",
+        "max_bad_row_share",
+        "max_change_share",
+        "confirm",
+        "sie_accounts",
+        "columns",
+    }
     max_change = float(raw.get("max_change_share", 0.5))
     if not 0 < max_change <= 1:
         raise ConfigError(f"{where}: max_change_share must be above 0 and at most 1")
@@ -216,13 +289,21 @@ def parse_source(raw: dict[str, Any], where: str) -> SourceConfig:
     if unknown:
         raise ConfigError(f"{where}: unknown setting(s) {', '.join(sorted(unknown))}")
     return SourceConfig(
-        name=name, kind=kind, format=fmt, pattern=raw.get("pattern", "*"), replace=replace,
-        encoding=raw.get("encoding"), delimiter=raw.get("delimiter"), decimal=decimal,
-        date_format=raw.get("date_format"), period=period,
+        name=name,
+        kind=kind,
+        format=fmt,
+        pattern=raw.get("pattern", "*"),
+        replace=replace,
+        encoding=raw.get("encoding"),
+        delimiter=raw.get("delimiter"),
+        decimal=decimal,
+        date_format=raw.get("date_format"),
+        period=period,
         period_from_filename=re.compile(pff) if pff else None,
         max_bad_row_share=float(raw.get("max_bad_row_share", 0.01)),
         date_range=(low.isoformat(), high.isoformat()),
-        max_change_share=max_change, confirm=tuple(confirm),
+        max_change_share=max_change,
+        confirm=tuple(confirm),
         sie_accounts=tuple(str(a) for a in raw.get("sie_accounts", ("4", "5", "6", "7", "8"))),
         columns=columns,
     )

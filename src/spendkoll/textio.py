@@ -29,8 +29,10 @@ _BOMS = (
 # A UTF-8 encoded character above ASCII. In a file read as CP1252, Latin-1 or
 # CP437 it means a mixed encoding (Swedish text in those codepages practically
 # never holds these byte pairs).
-UTF8_CHAR = re.compile(rb"[\xC2-\xDF][\x80-\xBF]|[\xE0-\xEF][\x80-\xBF]{2}|"
-                       rb"[\xF0-\xF4][\x80-\xBF]{3}")
+UTF8_CHAR = re.compile(
+    rb"[\xC2-\xDF][\x80-\xBF]|[\xE0-\xEF][\x80-\xBF]{2}|"
+    rb"[\xF0-\xF4][\x80-\xBF]{3}"
+)
 SINGLE_BYTE = ("cp1252", "latin-1", "iso8859-1", "cp437")
 # Bytes CP1252 leaves undefined: a file with them is Latin-1, not CP1252.
 _CP1252_UNDEFINED = {0x81, 0x8D, 0x8F, 0x90, 0x9D}
@@ -82,7 +84,8 @@ def detect_encoding(sample: bytes, declared: str | None = None) -> str:
         raise FileRejected(
             f"line {line}: byte 0x{sample[bad]:02X} is not UTF-8, "
             "but the file also holds UTF-8 characters: it mixes encodings (export it again "
-            "in one encoding)")
+            "in one encoding)"
+        )
     if any(b in _CP1252_UNDEFINED for b in sample):
         return "latin-1"
     return "cp1252"
@@ -128,8 +131,9 @@ def read_sample_text(path: Path, encoding: str) -> str:
     return decoder.decode(raw, final=False)
 
 
-def sniff(path: Path, encoding: str | None = None, delimiter: str | None = None,
-          tabular: bool = True) -> TextLayout:
+def sniff(
+    path: Path, encoding: str | None = None, delimiter: str | None = None, tabular: bool = True
+) -> TextLayout:
     """Encoding, line ending and (for tabular files) column separator of a file."""
     with path.open("rb") as f:
         sample = f.read(SAMPLE_BYTES)
@@ -163,7 +167,8 @@ def to_utf8(src: Path, dest: Path, layout: TextLayout) -> None:
                     f"line {line + _lines_before(chunk, m.start())}: bytes "
                     f"{m.group(0).hex(' ').upper()} are a UTF-8 character in a file read as "
                     f"{layout.encoding}: the file mixes encodings (export it again in one "
-                    "encoding, or set encoding in the source config)")
+                    "encoding, or set encoding in the source config)"
+                )
             try:
                 text = decoder.decode(chunk, final=not chunk)
             except UnicodeDecodeError as exc:

@@ -168,6 +168,7 @@ create table if not exists raw.dq_decision_rejected (
 );
 """
 
+
 def next_batch_id(con: duckdb.DuckDBPyConnection) -> int:
     """The next batch id: one above every batch recorded. Not a sequence: DuckDB
     can hand out a sequence's values again after it replays its WAL following a
@@ -178,8 +179,12 @@ def next_batch_id(con: duckdb.DuckDBPyConnection) -> int:
     return int(row[0])
 
 
-RAW_TABLES = {"ledger": "raw.ledger_line", "contracts": "raw.contract",
-              "ecommerce": "raw.ecommerce_order", "dq_decisions": "raw.dq_decision"}
+RAW_TABLES = {
+    "ledger": "raw.ledger_line",
+    "contracts": "raw.contract",
+    "ecommerce": "raw.ecommerce_order",
+    "dq_decisions": "raw.dq_decision",
+}
 
 
 class WarehouseBusy(SpendkollError):

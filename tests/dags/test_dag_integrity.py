@@ -19,9 +19,13 @@ def test_no_import_errors(dagbag):
 
 
 def test_the_load_dags_are_found(dagbag):
-    assert {"spendkoll_load_ledger", "spendkoll_load_contracts",
-            "spendkoll_load_ecommerce", "spendkoll_transform",
-            "spendkoll_monthly_report"} <= set(dagbag.dag_ids)
+    assert {
+        "spendkoll_load_ledger",
+        "spendkoll_load_contracts",
+        "spendkoll_load_ecommerce",
+        "spendkoll_transform",
+        "spendkoll_monthly_report",
+    } <= set(dagbag.dag_ids)
 
 
 def test_every_dag_file_is_found_by_safe_mode(dagbag):
@@ -31,8 +35,9 @@ def test_every_dag_file_is_found_by_safe_mode(dagbag):
     assert files == found
 
 
-@pytest.mark.parametrize("dag_id", ["spendkoll_load_ledger", "spendkoll_load_contracts",
-                                    "spendkoll_load_ecommerce"])
+@pytest.mark.parametrize(
+    "dag_id", ["spendkoll_load_ledger", "spendkoll_load_contracts", "spendkoll_load_ecommerce"]
+)
 def test_dag_conventions(dagbag, dag_id):
     dag = dagbag.dags.get(dag_id)
     assert dag.tags and "spendkoll" in dag.tags
@@ -74,8 +79,7 @@ def test_transform_dag_is_one_dbt_process_between_the_checks(dagbag):
     condition = dag.timetable.asset_condition
     assert type(condition).__name__ == "AssetAll"
     uris = {a.uri for a in condition.objects}
-    assert uris == {f"spendkoll://warehouse/raw/{s}" for s in ("ledger", "contracts",
-                                                                "ecommerce")}
+    assert uris == {f"spendkoll://warehouse/raw/{s}" for s in ("ledger", "contracts", "ecommerce")}
 
 
 def test_dag_files_show_their_shape():

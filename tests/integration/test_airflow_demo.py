@@ -14,15 +14,22 @@ pytestmark = pytest.mark.slow
 
 def run_demo(data: Path) -> subprocess.CompletedProcess[str]:
     exe = Path(sys.executable).with_name("spendkoll")
-    return subprocess.run([str(exe), "--data-dir", str(data), "demo", "--lines", "20000"],
-                          capture_output=True, text=True, timeout=900)
+    return subprocess.run(
+        [str(exe), "--data-dir", str(data), "demo", "--lines", "20000"],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
 
 
 def counts(stdout: str) -> dict[str, tuple[int, ...]]:
     out = {}
     for line in stdout.splitlines():
-        m = re.match(r"(ledger|contracts|ecommerce)\s+(\d+)\s+(\d+)\s+([\d,]+)\s+([\d,]+)\s+"
-                     r"([\d,]+)", line)
+        m = re.match(
+            r"(ledger|contracts|ecommerce)\s+(\d+)\s+(\d+)\s+([\d,]+)\s+([\d,]+)\s+"
+            r"([\d,]+)",
+            line,
+        )
         if m:
             out[m.group(1)] = tuple(int(g.replace(",", "")) for g in m.groups()[1:])
     return out
@@ -45,10 +52,16 @@ def test_demo_runs_the_dags_and_is_idempotent(tmp_path, monkeypatch):
     # Validation ran before and after dbt, the controller's report was written and the
     # marts were published (no blocking finding on the demo).
     assert "Data quality:" in first.stdout and "0 blocking" in first.stdout
-    for path in ("reports/quality/index.html", "reports/quality/exceptions.csv",
-                 "reports/quality/exceptions.xlsx", "published/spendkoll_marts.duckdb",
-                 "gx/gx/uncommitted/data_docs/local_site/index.html", "docs/dbt/index.html",
-                 "published/parquet", "reports/monthly/2025-12/index.html"):
+    for path in (
+        "reports/quality/index.html",
+        "reports/quality/exceptions.csv",
+        "reports/quality/exceptions.xlsx",
+        "published/spendkoll_marts.duckdb",
+        "gx/gx/uncommitted/data_docs/local_site/index.html",
+        "docs/dbt/index.html",
+        "published/parquet",
+        "reports/monthly/2025-12/index.html",
+    ):
         assert (data / path).exists(), path
         assert str(data / path) in first.stdout, path
     # The report DAG wrote the organisation's report and one per org unit.

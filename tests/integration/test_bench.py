@@ -17,14 +17,25 @@ def test_bench_runs_every_stage_and_records_them(tmp_path):
     stages = run_bench(20_000, tmp_path / "work", incremental_lines=300)
     names = [(s.run, s.name) for s in stages]
     assert names == [
-        ("prepare", "generate demo region"), ("floor", "DuckDB reads the ledger files"),
-        *[(run, stage) for run in ("full", "incremental")
-          for stage in ("load", "dbt build", "validation", "controller's report", "publish")],
+        ("prepare", "generate demo region"),
+        ("floor", "DuckDB reads the ledger files"),
+        *[
+            (run, stage)
+            for run in ("full", "incremental")
+            for stage in ("load", "dbt build", "validation", "controller's report", "publish")
+        ],
         ("prepare", "airflow: metadata database and DAGs"),
-        *[(run, dag) for run in ("airflow full", "airflow incremental")
-          for dag in ("load_ledger", "load_contracts", "load_ecommerce", "transform")]]
-    assert all(s.seconds > 0 and s.peak_bytes > 10 * 2**20 for s in stages
-               if s.run != "prepare" or s.name.startswith("generate"))
+        *[
+            (run, dag)
+            for run in ("airflow full", "airflow incremental")
+            for dag in ("load_ledger", "load_contracts", "load_ecommerce", "transform")
+        ],
+    ]
+    assert all(
+        s.seconds > 0 and s.peak_bytes > 10 * 2**20
+        for s in stages
+        if s.run != "prepare" or s.name.startswith("generate")
+    )
     # Airflow's record of every DAG run: shorter than the process that ran it
     airflow = [s for s in stages if s.run.startswith("airflow")]
     assert all(s.run_seconds and 0 < s.run_seconds < s.seconds for s in airflow)
@@ -34,20 +45,22 @@ def test_bench_runs_every_stage_and_records_them(tmp_path):
     totals = []
     for wh in (cli_wh, af_wh):
         with duckdb.connect(str(wh), read_only=True) as c:
-            totals.append(c.execute("select count(*), sum(amount) from marts.fct_spend")
-                          .fetchone())
+            totals.append(c.execute("select count(*), sum(amount) from marts.fct_spend").fetchone())
     assert totals[0] == totals[1]
     incremental_load = next(s for s in stages if s.run == "incremental" and s.name == "load")
     assert incremental_load.rows == 300
     # the incremental night rebuilt the new day's lines, not the history
-    con = duckdb.connect(str(tmp_path / "work" / "var" / "warehouse" / "spendkoll.duckdb"),
-                         read_only=True)
+    con = duckdb.connect(
+        str(tmp_path / "work" / "var" / "warehouse" / "spendkoll.duckdb"), read_only=True
+    )
     rebuilt, total = con.execute(
         "select count(*) filter (where built_at = (select max(built_at) from marts.fct_spend)), "
-        "count(*) from marts.fct_spend").fetchone()
+        "count(*) from marts.fct_spend"
+    ).fetchone()
     assert rebuilt == 300 and total > 20_000
-    assert con.execute("select reason, count(*) from intermediate.int_spend_build_scope "
-                       "group by 1").fetchall() == [("batch", 1)]
+    assert con.execute(
+        "select reason, count(*) from intermediate.int_spend_build_scope group by 1"
+    ).fetchall() == [("batch", 1)]
     con.close()
     out = tmp_path / "BENCHMARKS.md"
     text = report(20_000, stages, out)

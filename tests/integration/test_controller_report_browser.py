@@ -34,9 +34,15 @@ from spendkoll.transform.dbt import run_dbt
 pytestmark = pytest.mark.slow
 
 DECISIONS = ("bekräftad", "bekräftad", "falsklarm", "rättad")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="module")
@@ -76,11 +82,25 @@ def report(tmp_path_factory: pytest.TempPathFactory):
     proc = run_dbt(["build"], data)
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
     # dq-eval's measurement on planted errors (its JSON's shape), read beside the judged
-    (first.folder / "dq_eval.json").write_text(json.dumps({
-        "measured_on": "planted", "summary": {"spec": {"score": {
-            "families": {"wrong_category": {"by_rule": {"DQ02": 3}},
-                         "vat_rate": {"by_rule": {"DQ12": 2, "DQ02": 1}}},
-            "untouched_by_rule": {"DQ02": 4, "DQ12": 0}}}}}), encoding="utf-8")
+    (first.folder / "dq_eval.json").write_text(
+        json.dumps(
+            {
+                "measured_on": "planted",
+                "summary": {
+                    "spec": {
+                        "score": {
+                            "families": {
+                                "wrong_category": {"by_rule": {"DQ02": 3}},
+                                "vat_rate": {"by_rule": {"DQ12": 2, "DQ02": 1}},
+                            },
+                            "untouched_by_rule": {"DQ02": 4, "DQ12": 0},
+                        }
+                    }
+                },
+            }
+        ),
+        encoding="utf-8",
+    )
     made = build_report(data, [marts.summary()])
     return data, made
 
@@ -129,23 +149,28 @@ def open_page(browser, path):
 
 
 def visible_rows(page) -> list[tuple[str, str]]:
-    return [(tr.get_attribute("data-unit"), tr.get_attribute("data-rules"))
-            for tr in page.locator("tr.exc:visible").all()]
+    return [
+        (tr.get_attribute("data-unit"), tr.get_attribute("data-rules"))
+        for tr in page.locator("tr.exc:visible").all()
+    ]
 
 
 def test_first_section_lists_the_month_per_unit_and_filters(report, browser):
     data, made = report
     month = made.month
-    listed = query(data, """
+    listed = query(
+        data,
+        """
         select org_unit_id, rule_ids from marts.dq_accounting_list
-        where on_list and period = ?""", [month])
+        where on_list and period = ?""",
+        [month],
+    )
     assert listed, "the demo has nothing on the list in the report month"
     per_unit = Counter(u for u, _ in listed)
     page = open_page(browser, made.index)
     assert page.get_attribute("html", "lang") == "sv"
     # the sections in the controller's order, the validation in one line first
-    order = page.eval_on_selector_all(
-        "main > section", "els => els.map(e => e.id)")
+    order = page.eval_on_selector_all("main > section", "els => els.map(e => e.id)")
     assert order[:3] == ["act", "decisions", "trends"], order
     assert {"contracts", "delivery-profiles"} <= set(order[3:])
     line = page.inner_text("#validation-line")
@@ -186,8 +211,9 @@ def test_first_section_lists_the_month_per_unit_and_filters(report, browser):
 def test_decisions_and_trends_are_shown(report, browser):
     data, made = report
     page = open_page(browser, made.index)
-    statuses = dict(query(data, "select status, count(*) from marts.dq_exception_status "
-                                "group by status"))
+    statuses = dict(
+        query(data, "select status, count(*) from marts.dq_exception_status group by status")
+    )
     for status in ("new", "open", "confirmed", "dismissed", "resolved"):
         cell = page.locator(f'#status-counts tr[data-status="{status}"] td').nth(1)
         assert cell.inner_text().replace("\u202f", "") == str(statuses.get(status, 0))
@@ -200,15 +226,18 @@ def test_decisions_and_trends_are_shown(report, browser):
     # precision per rule as judged, beside the planted-data precision (absent here)
     rules = [r for (r,) in query(data, "select rule_id from reference.dq_rules")]
     assert page.locator("#precision tr[data-rule]").count() == len(rules)
-    judged = query(data, "select rule_id, precision from marts.dq_rule_precision_judged "
-                         "where decided > 0")
+    judged = query(
+        data, "select rule_id, precision from marts.dq_rule_precision_judged where decided > 0"
+    )
     assert judged
     for rule, precision in judged:
         cell = page.locator(f'#precision tr[data-rule="{rule}"] td').nth(5).inner_text()
         assert cell == f"{100 * precision:.1f}".replace(".", ",") + "\u00a0%", (rule, cell)
     # measured on planted errors: DQ02 4 of 8 flagged lines planted, DQ12 2 of 2
-    planted = {r: page.locator(f'#precision tr[data-rule="{r}"] td').nth(6).inner_text()
-               for r in ("DQ02", "DQ12", "DQ07")}
+    planted = {
+        r: page.locator(f'#precision tr[data-rule="{r}"] td').nth(6).inner_text()
+        for r in ("DQ02", "DQ12", "DQ07")
+    }
     assert planted == {"DQ02": "50,0\u00a0%", "DQ12": "100,0\u00a0%", "DQ07": "-"}
     assert "dq_eval.json" in page.inner_text("#decisions")
     # trends: months on the x axis, a line per rule and per unit
@@ -222,10 +251,15 @@ def test_languages_and_the_validation_page(report, browser):
     _, made = report
     folder = made.folder
     for lang, index, validation, heading, back in (
-            ("sv", "index.html", "validation.html", "Att åtgärda i månaden, per enhet",
-             "Tillbaka"),
-            ("en", "index.en.html", "validation.en.html", "What to act on this month, per org unit",
-             "Back")):
+        ("sv", "index.html", "validation.html", "Att åtgärda i månaden, per enhet", "Tillbaka"),
+        (
+            "en",
+            "index.en.html",
+            "validation.en.html",
+            "What to act on this month, per org unit",
+            "Back",
+        ),
+    ):
         assert (folder / index).exists() and (folder / validation).exists()
         page = open_page(browser, folder / index)
         assert page.get_attribute("html", "lang") == lang
@@ -253,17 +287,25 @@ def test_the_list_to_accounting_and_the_monthly_report(report):
     ws = load_workbook(made.xlsx, read_only=True).active
     rows = list(ws.iter_rows(values_only=True))
     assert rows[0][0] == "exception_id" and rows[0][-4:] == (
-        "beslut", "kommentar", "signatur", "beslutsdatum")
+        "beslut",
+        "kommentar",
+        "signatur",
+        "beslutsdatum",
+    )
     assert len(rows) == on_list + 1
     periods = [r[3] for r in rows[1:]]
     assert periods == sorted(periods, reverse=True)  # newest month first
     # the unit's monthly report counts its open mis-codings and points here
     from spendkoll.reporting.monthly import generate_monthly_reports
 
-    unit, n = query(data, """
+    unit, n = query(
+        data,
+        """
         select org_unit_id, count(*) from marts.dq_accounting_list
         where on_list and period <= ? and status in ('new', 'open', 'confirmed')
-        group by 1 order by 2 desc, 1 limit 1""", [made.month])[0]
+        group by 1 order by 2 desc, 1 limit 1""",
+        [made.month],
+    )[0]
     publish(data)
     [_, page] = generate_monthly_reports(data, made.month, units=[unit])
     html = page.path.read_text(encoding="utf-8")

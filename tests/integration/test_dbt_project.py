@@ -29,16 +29,20 @@ def test_dbt_build_seeds_and_staging(data_dir):
     con = duckdb.connect(str(data_dir.warehouse), read_only=True)
     assert con.execute("select count(*) from reference.category_tree").fetchone()[0] >= 25
     assert con.execute("select count(*) from staging.stg_raw__ledger_lines").fetchone() == (2,)
-    assert con.execute(
-        "select count(*) from reference.account_mapping_rules where rule_set = 'kommun_bas'"
-    ).fetchone()[0] > 30
+    assert (
+        con.execute(
+            "select count(*) from reference.account_mapping_rules where rule_set = 'kommun_bas'"
+        ).fetchone()[0]
+        > 30
+    )
     # The classification unit test ran in the build (dbt unit tests) and the model
     # classified the two demo-chart lines by their account rules.
     assert "classification_priority_override_then_longest_prefix" in proc.stdout
     assert "contract_match_flags" in proc.stdout
-    assert con.execute("select account, spend_class, category_id from "
-                       "intermediate.int_ledger_lines_classified order by account").fetchall() == [
-        ("6410", "addressable", "KA-KO"), ("6710", "addressable", "KO-KO")]
+    assert con.execute(
+        "select account, spend_class, category_id from "
+        "intermediate.int_ledger_lines_classified order by account"
+    ).fetchall() == [("6410", "addressable", "KA-KO"), ("6710", "addressable", "KO-KO")]
     # dbt wrote its state under the data directory, not into the project.
     assert (data_dir.root / "dbt" / "target" / "manifest.json").exists()
     con.close()

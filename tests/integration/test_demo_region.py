@@ -30,8 +30,9 @@ def test_same_seed_same_files(tmp_path):
     generate(tmp_path / "b", tmp_path / "b_ans", spec)
     generate(tmp_path / "c", tmp_path / "c_ans", DemoSpec(lines=5_000, seed=12))
     assert digest(tmp_path / "a") == digest(tmp_path / "b") != digest(tmp_path / "c")
-    assert (tmp_path / "a_ans" / "miscoded.csv").read_bytes() == \
-        (tmp_path / "b_ans" / "miscoded.csv").read_bytes()
+    assert (tmp_path / "a_ans" / "miscoded.csv").read_bytes() == (
+        tmp_path / "b_ans" / "miscoded.csv"
+    ).read_bytes()
 
 
 @pytest.fixture(scope="module")
@@ -77,14 +78,17 @@ def test_calibration_to_the_review(demo_db):
             and l.posting_date between c.start_date and c.end_date)) / sum(amount) from l
     """).fetchone()[0]
     assert 0.84 <= loyalty <= 0.95
-    ecom = con.execute("select (select sum(amount) from raw.ecommerce_order) / "
-                       "(select sum(amount) from raw.ledger_line)").fetchone()[0]
+    ecom = con.execute(
+        "select (select sum(amount) from raw.ecommerce_order) / "
+        "(select sum(amount) from raw.ledger_line)"
+    ).fetchone()[0]
     assert 0.03 <= ecom <= 0.07
 
 
 def test_demo_has_the_cases_later_work_needs(demo_db):
     con, summary, data = demo_db
-    counts = dict(con.execute("""
+    counts = dict(
+        con.execute("""
         select 'late', count(*) from raw.contract where registered_date > start_date
         union all select 'business', count(*) from raw.contract where procured_by = 'Verksamheten'
         union all select 'expired', count(*) from raw.contract where end_date < date '2025-12-31'
@@ -94,16 +98,22 @@ def test_demo_has_the_cases_later_work_needs(demo_db):
         union all select 'grants', count(*) from raw.ledger_line where account = '5831'
         union all select 'credit', count(*) from raw.ledger_line where amount < 0
         union all select 'missing_id', count(*) from raw.ledger_line where supplier_id_status = 'missing'
-    """).fetchall())
+    """).fetchall()
+    )
     assert all(v > 0 for v in counts.values()), counts
     answers = (data.demo_answers / "miscoded.csv").read_text().splitlines()
     kinds = {line.split(";")[3] for line in answers[1:]}
-    assert {"wrong_category", "operating_as_investment", "investment_as_operating",
-            "internal_on_external_account", "vat_rate", "duplicate"} <= kinds
+    assert {
+        "wrong_category",
+        "operating_as_investment",
+        "investment_as_operating",
+        "internal_on_external_account",
+        "vat_rate",
+        "duplicate",
+    } <= kinds
     # Every planted line is in the loaded ledger.
     planted = {(a.split(";")[1], int(a.split(";")[2])) for a in answers[1:]}
-    found = set(con.execute("select verification_id, line_number from raw.ledger_line")
-                .fetchall())
+    found = set(con.execute("select verification_id, line_number from raw.ledger_line").fetchall())
     assert planted <= found
 
 
@@ -115,22 +125,25 @@ def test_a_million_lines_stream_in_bounded_memory(tmp_path):
         f"generate(Path(r'{tmp_path}') / 'l', Path(r'{tmp_path}') / 'a', DemoSpec(lines=1_000_000))\n"
         "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     peak_mib = int(out.strip().splitlines()[-1]) / 1024
     print(f"peak RSS generating 1M lines: {peak_mib:.0f} MiB")
     # A month of 1M/24 lines at a time; the whole ledger would be several GB.
     assert peak_mib < 1024
-    lines = sum(1 for p in (tmp_path / "l" / "ledger").glob("*.csv")
-                for _ in p.open()) - 24
+    lines = sum(1 for p in (tmp_path / "l" / "ledger").glob("*.csv") for _ in p.open()) - 24
     assert lines >= 1_000_000
 
 
 def test_demo_malformed_rows_are_quarantined_where_the_answer_file_says(demo_db):
     con, summary, data = demo_db
-    expected = [line.split(";") for line in
-                (data.demo_answers / "quarantine_expected.csv").read_text().splitlines()[1:]]
+    expected = [
+        line.split(";")
+        for line in (data.demo_answers / "quarantine_expected.csv").read_text().splitlines()[1:]
+    ]
     assert summary["malformed_rows"] == len(expected) == 3
-    got = con.execute("select file_name, line, coalesce(column_name, '') from raw.quarantine "
-                      "order by line").fetchall()
+    got = con.execute(
+        "select file_name, line, coalesce(column_name, '') from raw.quarantine order by line"
+    ).fetchall()
     assert [(f, str(ln), c) for f, ln, c in got] == [(f, ln, c) for f, ln, c, _ in expected]

@@ -19,8 +19,13 @@ pytestmark = pytest.mark.slow
 
 def run(step: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     bin_dir = str(Path(sys.executable).parent)
-    return subprocess.run(["bash", "-c", step], env={**env, "PATH": f"{bin_dir}:{env['PATH']}"},
-                          capture_output=True, text=True, check=False)
+    return subprocess.run(
+        ["bash", "-c", step],
+        env={**env, "PATH": f"{bin_dir}:{env['PATH']}"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
 
 
 def test_airflow_init_refuses_placeholders_then_creates_the_fab_admin(tmp_path: Path) -> None:
@@ -31,16 +36,29 @@ def test_airflow_init_refuses_placeholders_then_creates_the_fab_admin(tmp_path: 
     steps = [line.strip() for line in init.splitlines() if line.strip().startswith("su airflow")]
     steps = [s.split(" -c ", 1)[1].strip()[1:-1].replace("$$", "$") for s in steps]
     env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
-    env.update({
-        "AIRFLOW_HOME": str(tmp_path / "airflow"),
-        "AIRFLOW__CORE__AUTH_MANAGER": common["AIRFLOW__CORE__AUTH_MANAGER"],
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{tmp_path / 'airflow.db'}",
-        "AIRFLOW__CORE__DAGS_FOLDER": str(tmp_path / "dags"),
-    })
-    placeholders = {**env, **GOOD_ENV, **{k: "CHANGE_ME" for k in (
-        "POSTGRES_PASSWORD", "AIRFLOW_JWT_SECRET", "AIRFLOW_FERNET_KEY",
-        "AIRFLOW_ADMIN_PASSWORD", "SPENDKOLL_PSEUDONYM_KEY")}}
+    env.update(
+        {
+            "AIRFLOW_HOME": str(tmp_path / "airflow"),
+            "AIRFLOW__CORE__AUTH_MANAGER": common["AIRFLOW__CORE__AUTH_MANAGER"],
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{tmp_path / 'airflow.db'}",
+            "AIRFLOW__CORE__DAGS_FOLDER": str(tmp_path / "dags"),
+        }
+    )
+    placeholders = {
+        **env,
+        **GOOD_ENV,
+        **{
+            k: "CHANGE_ME"
+            for k in (
+                "POSTGRES_PASSWORD",
+                "AIRFLOW_JWT_SECRET",
+                "AIRFLOW_FERNET_KEY",
+                "AIRFLOW_ADMIN_PASSWORD",
+                "SPENDKOLL_PSEUDONYM_KEY",
+            )
+        },
+    }
     refused = run("spendkoll check-deployment", placeholders)
     assert refused.returncode == 1
     assert "AIRFLOW_FERNET_KEY is still the placeholder CHANGE_ME" in refused.stderr

@@ -51,9 +51,20 @@ def q(data: DataDir, sql: str, params: list[object] | None = None) -> list[tuple
         con.close()
 
 
-STATUS_COLUMNS = ("verification_id", "exception_id", "status", "first_seen_on", "decided_on",
-                  "resolved_on", "days_to_resolution", "decision", "decision_comment",
-                  "decided_by", "is_listed", "rule_ids")
+STATUS_COLUMNS = (
+    "verification_id",
+    "exception_id",
+    "status",
+    "first_seen_on",
+    "decided_on",
+    "resolved_on",
+    "days_to_resolution",
+    "decision",
+    "decision_comment",
+    "decided_by",
+    "is_listed",
+    "rule_ids",
+)
 
 
 def statuses(data: DataDir) -> dict[str, dict[str, object]]:
@@ -80,8 +91,10 @@ def shift_history_back(data: DataDir, days: int) -> None:
                         dbt_valid_from = dbt_valid_from - interval {days} day,
                         dbt_updated_at = dbt_updated_at - interval {days} day,
                         dbt_valid_to = dbt_valid_to - interval {days} day""")
-        con.execute(f"update intermediate.int_dq_exception_snapshot_runs "
-                    f"set logged_at = logged_at - interval {days} day")
+        con.execute(
+            f"update intermediate.int_dq_exception_snapshot_runs "
+            f"set logged_at = logged_at - interval {days} day"
+        )
 
 
 def deliver(data: DataDir, path: Path, days_ago: int | None = None) -> Path:
@@ -110,21 +123,33 @@ def write_xlsx(path: Path, ids: dict[str, str]) -> None:
     summary.title = "Sammanfattning"  # the first sheet; the list is on "Undantag"
     summary.append(["Undantag att åtgärda", 11])
     ws = wb.create_sheet("Undantag")
-    ws.append(["exception_id", "Leverantör", "Belopp", "Beslut", "Kommentar", "Signatur",
-               "Beslutsdatum"])
-    ws.append([ids["Y01"], "Rörliga AB", 100, "Bekräftad",
-               f"Ska vara 6410; fakturan attesterad av {PNR}", "AB", None])       # row 2
-    ws.append([ids["S02"], "Skrivbord AB", 900, "falsklarm", "Konsulttjänst, rätt",
-               "ab", None])                                                       # row 3
-    ws.append([ids["X04"], "Felnummer AB", 600, "kanske", None, "AB", None])      # row 4
+    ws.append(
+        ["exception_id", "Leverantör", "Belopp", "Beslut", "Kommentar", "Signatur", "Beslutsdatum"]
+    )
+    ws.append(
+        [
+            ids["Y01"],
+            "Rörliga AB",
+            100,
+            "Bekräftad",
+            f"Ska vara 6410; fakturan attesterad av {PNR}",
+            "AB",
+            None,
+        ]
+    )  # row 2
+    ws.append(
+        [ids["S02"], "Skrivbord AB", 900, "falsklarm", "Konsulttjänst, rätt", "ab", None]
+    )  # row 3
+    ws.append([ids["X04"], "Felnummer AB", 600, "kanske", None, "AB", None])  # row 4
     ws.append([ids["P12"], "Papper AB", 1001, None, "tittar på den", None, None])  # row 5
-    ws.append(["E123", "Rörliga AB", 100, "rättad", None, "AB", None])            # row 6
+    ws.append(["E123", "Rörliga AB", 100, "rättad", None, "AB", None])  # row 6
     ws.append([ids["T03"], "Teknikinvest AB", 150000, "CONFIRMED", None, None, None])  # row 7
     wb.save(path)
 
 
-def write_csv(path: Path, header: list[str], rows: list[list[str]], encoding: str,
-              delimiter: str) -> None:
+def write_csv(
+    path: Path, header: list[str], rows: list[list[str]], encoding: str, delimiter: str
+) -> None:
     with path.open("w", encoding=encoding, newline="") as f:
         w = csv.writer(f, delimiter=delimiter, lineterminator="\r\n")
         w.writerow(header)
@@ -156,18 +181,27 @@ def trip(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         write_xlsx(tmp / XLSX, ids)
         deliver(data, tmp / XLSX, DELIVERED_DAYS_AGO)
         four_days_ago = (dt.date.today() - dt.timedelta(days=4)).isoformat()
-        write_csv(tmp / "beslut_cd.csv", ["exception_id", "Beslut", "Kommentar", "Signatur",
-                                          "Beslutsdatum"],
-                  [[ids["X02"], "Ej fel", "Utländsk leverantör, momsreg. nr i avtalet", "CD",
-                    four_days_ago],
-                   [ids["R02"], "Felkonterad", "Momsen är fel, 18 %", "CD", four_days_ago],
-                   [ids["X04"], "Dismissed", "", "EF", "2024-13-45"]],
-                  "cp1252", ";")
+        write_csv(
+            tmp / "beslut_cd.csv",
+            ["exception_id", "Beslut", "Kommentar", "Signatur", "Beslutsdatum"],
+            [
+                [
+                    ids["X02"],
+                    "Ej fel",
+                    "Utländsk leverantör, momsreg. nr i avtalet",
+                    "CD",
+                    four_days_ago,
+                ],
+                [ids["R02"], "Felkonterad", "Momsen är fel, 18 %", "CD", four_days_ago],
+                [ids["X04"], "Dismissed", "", "EF", "2024-13-45"],
+            ],
+            "cp1252",
+            ";",
+        )
         deliver(data, tmp / "beslut_cd.csv", DELIVERED_DAYS_AGO)
         out["load2"] = cli(data, "load", "dq_decisions", "--sources", str(DEMO_SOURCES))
         out["status2"] = cli(data, "status")
-        out["decisions2"] = q(data, "select * from raw.dq_decision order by batch_id, "
-                                    "source_line")
+        out["decisions2"] = q(data, "select * from raw.dq_decision order by batch_id, source_line")
         build(data)
         out["build2"] = statuses(data)
 
@@ -175,15 +209,19 @@ def trip(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
         #    (latest wins) and calls Y01 corrected.
         deliver(data, tmp / XLSX, 0)
         three_days_ago = (dt.date.today() - dt.timedelta(days=3)).isoformat()
-        write_csv(tmp / "beslut_cd_2.csv", ["exception_id", "decision", "comment", "initials",
-                                            "decided_on"],
-                  [[ids["X02"], "Confirmed", "No VAT id after all", "CD", three_days_ago],
-                   [ids["P12"], "rättad", "Dubbletten krediterad", "AB", three_days_ago]],
-                  "utf-8", ",")
+        write_csv(
+            tmp / "beslut_cd_2.csv",
+            ["exception_id", "decision", "comment", "initials", "decided_on"],
+            [
+                [ids["X02"], "Confirmed", "No VAT id after all", "CD", three_days_ago],
+                [ids["P12"], "rättad", "Dubbletten krediterad", "AB", three_days_ago],
+            ],
+            "utf-8",
+            ",",
+        )
         deliver(data, tmp / "beslut_cd_2.csv")
         out["load3"] = cli(data, "load", "dq_decisions", "--sources", str(DEMO_SOURCES))
-        out["decisions3"] = q(data, "select * from raw.dq_decision order by batch_id, "
-                                    "source_line")
+        out["decisions3"] = q(data, "select * from raw.dq_decision order by batch_id, source_line")
         build(data)
         out["build3"] = statuses(data)
 
@@ -200,13 +238,14 @@ def trip(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
                 cells[9] = "310.00"
             corrected.append(";".join(cells))
         landing = data.landing_for("ledger")
-        (landing / "ledger_2024-03.csv").write_text("\n".join(corrected) + "\n",
-                                                   encoding="utf-8")
+        (landing / "ledger_2024-03.csv").write_text("\n".join(corrected) + "\n", encoding="utf-8")
         out["ledger4"] = load_source(source(), data, KEY)
         build(data)
         out["build4"] = statuses(data)
-        out["runs"] = q(data, "select logged_at from intermediate.int_dq_exception_snapshot_runs "
-                              "order by logged_at")
+        out["runs"] = q(
+            data,
+            "select logged_at from intermediate.int_dq_exception_snapshot_runs order by logged_at",
+        )
     return out
 
 
@@ -224,15 +263,26 @@ def test_the_first_build_lists_every_exception_as_new(trip):
 @pytest.mark.slow
 def test_good_rows_load_and_bad_rows_are_quarantined_with_file_line_column(trip):
     data, ids = trip["data"], trip["ids"]
-    rejected = q(data, """select file_name, line, column_name, value, expected, exception_id
-                          from raw.dq_decision_rejected order by file_name, line""")
+    rejected = q(
+        data,
+        """select file_name, line, column_name, value, expected, exception_id
+                          from raw.dq_decision_rejected order by file_name, line""",
+    )
     by_key = {(f, line, c): (v, e, i) for f, line, c, v, e, i in rejected}
-    assert set(by_key) == {(XLSX, 4, "Beslut"), (XLSX, 6, "exception_id"),
-                           (XLSX, 7, "Signatur"), ("beslut_cd.csv", 4, "Beslutsdatum")}
+    assert set(by_key) == {
+        (XLSX, 4, "Beslut"),
+        (XLSX, 6, "exception_id"),
+        (XLSX, 7, "Signatur"),
+        ("beslut_cd.csv", 4, "Beslutsdatum"),
+    }
     value, expected, eid = by_key[(XLSX, 4, "Beslut")]
     assert value == "kanske" and eid == ids["X04"]
-    assert "expected a decision" in expected and "bekräftad" in expected \
-        and "falsklarm" in expected and "rättad" in expected
+    assert (
+        "expected a decision" in expected
+        and "bekräftad" in expected
+        and "falsklarm" in expected
+        and "rättad" in expected
+    )
     value, expected, eid = by_key[(XLSX, 6, "exception_id")]
     assert value == "E123" and "E and 16 hexadecimal digits" in expected and eid is None
     value, expected, eid = by_key[(XLSX, 7, "Signatur")]
@@ -242,12 +292,22 @@ def test_good_rows_load_and_bad_rows_are_quarantined_with_file_line_column(trip)
 
     # the good rows loaded: two of the XLSX (the row without a decision skipped), two CSV
     got = {(r[2], r[3], r[4]) for r in trip["decisions2"]}
-    assert got == {(XLSX, 2, ids["Y01"]), (XLSX, 3, ids["S02"]),
-                   ("beslut_cd.csv", 2, ids["X02"]), ("beslut_cd.csv", 3, ids["R02"])}
-    batches = {r[0]: r[1:] for r in q(data, """
+    assert got == {
+        (XLSX, 2, ids["Y01"]),
+        (XLSX, 3, ids["S02"]),
+        ("beslut_cd.csv", 2, ids["X02"]),
+        ("beslut_cd.csv", 3, ids["R02"]),
+    }
+    batches = {
+        r[0]: r[1:]
+        for r in q(
+            data,
+            """
         select file_name, rows_in, rows_loaded, rows_quarantined, rows_skipped, status, kind,
                archived_path
-        from raw.load_batch where source_name = 'dq_decisions'""")}
+        from raw.load_batch where source_name = 'dq_decisions'""",
+        )
+    }
     assert batches[XLSX][:6] == (6, 2, 3, 1, "loaded", "dq_decisions")
     assert batches["beslut_cd.csv"][:5] == (3, 2, 1, 0, "loaded")
     for name, row in batches.items():
@@ -258,14 +318,28 @@ def test_good_rows_load_and_bad_rows_are_quarantined_with_file_line_column(trip)
 @pytest.mark.slow
 def test_decided_on_is_the_delivery_date_by_default_and_comments_are_masked(trip):
     ids = trip["ids"]
-    cols = ["batch_id", "source_name", "source_file", "source_line", "exception_id",
-            "decision", "decision_as_written", "comment", "initials", "decided_on",
-            "decided_on_given", "loaded_at"]
+    cols = [
+        "batch_id",
+        "source_name",
+        "source_file",
+        "source_line",
+        "exception_id",
+        "decision",
+        "decision_as_written",
+        "comment",
+        "initials",
+        "decided_on",
+        "decided_on_given",
+        "loaded_at",
+    ]
     rows = {r[4]: dict(zip(cols, r, strict=True)) for r in trip["decisions2"]}
     delivered = (dt.datetime.now() - dt.timedelta(days=DELIVERED_DAYS_AGO)).date()
     y01 = rows[ids["Y01"]]
     assert (y01["decision"], y01["decision_as_written"], y01["initials"]) == (
-        "confirmed", "Bekräftad", "AB")
+        "confirmed",
+        "Bekräftad",
+        "AB",
+    )
     assert y01["decided_on"] == delivered and y01["decided_on_given"] is False
     assert PNR not in y01["comment"] and "811218" not in y01["comment"]
     assert "PNR-" in y01["comment"] and y01["comment"].startswith("Ska vara 6410")
@@ -281,15 +355,15 @@ def test_decided_on_is_the_delivery_date_by_default_and_comments_are_masked(trip
 def test_load_and_status_report_the_rows_not_loaded(trip):
     code, text = trip["load2"]
     assert code == 0, text
-    assert f"not loaded: {XLSX} line 4, column 'Beslut', value 'kanske': expected a " \
-        "decision" in text
+    assert (
+        f"not loaded: {XLSX} line 4, column 'Beslut', value 'kanske': expected a decision" in text
+    )
     assert f"not loaded: {XLSX} line 7, column 'Signatur'" in text
     assert "not loaded: beslut_cd.csv line 4, column 'Beslutsdatum', value '2024-13-45'" in text
     code, text = trip["status2"]
     assert code == 0
     assert "Decisions not loaded: 4 value(s)" in text
-    assert f"{XLSX} line 6, column 'exception_id', value 'E123': expected an exception id" \
-        in text
+    assert f"{XLSX} line 6, column 'exception_id', value 'E123': expected an exception id" in text
     assert PNR not in text
 
 
@@ -317,19 +391,28 @@ def test_the_same_file_twice_loads_once_and_the_latest_decision_wins(trip):
     assert code == 0, text
     assert any(XLSX in line and "unchanged" in line for line in text.splitlines())
     before, after = trip["decisions2"], trip["decisions3"]
-    assert after[:len(before)] == before
-    assert [r[2] for r in after[len(before):]] == ["beslut_cd_2.csv", "beslut_cd_2.csv"]
-    assert q(trip["data"], "select count(*) from raw.load_batch where source_name = "
-                           "'dq_decisions' and file_name = ?", [XLSX]) == [(1,)]
+    assert after[: len(before)] == before
+    assert [r[2] for r in after[len(before) :]] == ["beslut_cd_2.csv", "beslut_cd_2.csv"]
+    assert q(
+        trip["data"],
+        "select count(*) from raw.load_batch where source_name = 'dq_decisions' and file_name = ?",
+        [XLSX],
+    ) == [(1,)]
     build3 = trip["build3"]
     assert (build3["X02"]["status"], build3["X02"]["decision_comment"]) == (
-        "confirmed", "No VAT id after all")
+        "confirmed",
+        "No VAT id after all",
+    )
     assert build3["Y01"]["status"] == "confirmed" and build3["S02"]["status"] == "dismissed"
     # corrected: resolved on the day of the decision, though still listed
     p12 = build3["P12"]
     decided = dt.date.today() - dt.timedelta(days=3)
     assert (p12["status"], p12["decided_on"], p12["resolved_on"], p12["is_listed"]) == (
-        "resolved", decided, decided, True)
+        "resolved",
+        decided,
+        decided,
+        True,
+    )
     assert p12["days_to_resolution"] == (decided - p12["first_seen_on"]).days == SHIFT_DAYS - 3
 
 
@@ -341,7 +424,11 @@ def test_a_corrected_month_resolves_the_confirmed_exception(trip):
     y01 = build4[ids["Y01"]]  # no longer listed: keyed by its id
     resolved_on = trip["runs"][-1][0].date()
     assert (y01["status"], y01["resolved_on"], y01["decision"], y01["is_listed"]) == (
-        "resolved", resolved_on, "confirmed", False)
+        "resolved",
+        resolved_on,
+        "confirmed",
+        False,
+    )
     assert y01["days_to_resolution"] == (resolved_on - y01["first_seen_on"]).days >= SHIFT_DAYS
     # the corrected line breaks DQ01 no more
     assert "Y01" not in build4 or "DQ01" not in build4["Y01"]["rule_ids"].split(",")
@@ -366,13 +453,22 @@ def test_a_corrected_month_resolves_the_confirmed_exception(trip):
 @pytest.mark.slow
 def test_history_and_rule_precision(trip):
     data, ids = trip["data"], trip["ids"]
-    versions = q(data, "select dbt_valid_to is null from history.dq_exception_history "
-                       "where exception_id = ?", [ids["Y01"]])
+    versions = q(
+        data,
+        "select dbt_valid_to is null from history.dq_exception_history where exception_id = ?",
+        [ids["Y01"]],
+    )
     assert versions == [(False,)]  # hard_deletes: invalidate
     assert len(trip["runs"]) == 4
-    judged = {r[0]: r[1:] for r in q(data, "select rule_id, decided, confirmed, corrected, "
-                                           "dismissed, precision "
-                                           "from marts.dq_rule_precision_judged")}
+    judged = {
+        r[0]: r[1:]
+        for r in q(
+            data,
+            "select rule_id, decided, confirmed, corrected, "
+            "dismissed, precision "
+            "from marts.dq_rule_precision_judged",
+        )
+    }
     # counted again from the statuses: every rule on a line shares the line's decision
     expected: dict[str, list[int]] = {}
     for r in trip["build4"].values():
@@ -411,27 +507,43 @@ def test_a_file_without_an_exception_id_column_is_rejected_whole(data_dir):
 
 
 def test_a_csv_with_a_title_row_comma_cp1252_and_mapped_columns(data_dir):
-    cfg = source(name="dq_decisions", kind="dq_decisions", format="dq_decisions",
-                 columns={"decision": "Åtgärd", "initials": "Sign"})
+    cfg = source(
+        name="dq_decisions",
+        kind="dq_decisions",
+        format="dq_decisions",
+        columns={"decision": "Åtgärd", "initials": "Sign"},
+    )
     path = data_dir.landing_for("dq_decisions") / "retur.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = ("Returnerad lista,,,,\n"
-            "Exception ID,Åtgärd,Kommentar,Sign,Beslut\n"  # "Beslut" is not the decision here
-            "E0123456789ABCDEF,Korrigerad,\"Rättat, ny verifikation\",KL,bekräftad\n"
-            "\n"
-            "E00000000000000aa,ej fel,,KL,\n"
-            "E00000000000000bb,,,,\n"
-            "E00000000000000cc,rättat,,KL,\n")
+    text = (
+        "Returnerad lista,,,,\n"
+        "Exception ID,Åtgärd,Kommentar,Sign,Beslut\n"  # "Beslut" is not the decision here
+        'E0123456789ABCDEF,Korrigerad,"Rättat, ny verifikation",KL,bekräftad\n'
+        "\n"
+        "E00000000000000aa,ej fel,,KL,\n"
+        "E00000000000000bb,,,,\n"
+        "E00000000000000cc,rättat,,KL,\n"
+    )
     path.write_bytes(text.encode("cp1252"))
     [result] = load_source(cfg, data_dir, KEY)
-    assert (result.rows_in, result.rows_loaded, result.rows_quarantined,
-            result.rows_skipped) == (4, 2, 1, 1)
-    rows = q(data_dir, "select source_line, exception_id, decision, comment, initials "
-                       "from raw.dq_decision order by source_line")
-    assert rows == [(3, "E0123456789abcdef", "corrected", "Rättat, ny verifikation", "KL"),
-                    (5, "E00000000000000aa", "dismissed", None, "KL")]
+    assert (result.rows_in, result.rows_loaded, result.rows_quarantined, result.rows_skipped) == (
+        4,
+        2,
+        1,
+        1,
+    )
+    rows = q(
+        data_dir,
+        "select source_line, exception_id, decision, comment, initials "
+        "from raw.dq_decision order by source_line",
+    )
+    assert rows == [
+        (3, "E0123456789abcdef", "corrected", "Rättat, ny verifikation", "KL"),
+        (5, "E00000000000000aa", "dismissed", None, "KL"),
+    ]
     assert q(data_dir, "select line, column_name, value from raw.dq_decision_rejected") == [
-        (7, "Åtgärd", "rättat")]
+        (7, "Åtgärd", "rättat")
+    ]
     assert q(data_dir, "select encoding, delimiter from raw.load_batch") == [("cp1252", ",")]
     # the same file again: nothing changes
     path.write_bytes(text.encode("cp1252"))
@@ -446,9 +558,11 @@ def test_the_source_tables_exist_before_any_decision_is_loaded(data_dir):
     assert load_sources(DEMO_SOURCES)["dq_decisions"].kind == "dq_decisions"
     with writer(data_dir.warehouse):
         pass
-    assert q(data_dir, "select table_name from information_schema.tables where table_schema "
-                       "= 'raw' and table_name like 'dq_decision%' order by 1") == [
-        ("dq_decision",), ("dq_decision_rejected",)]
+    assert q(
+        data_dir,
+        "select table_name from information_schema.tables where table_schema "
+        "= 'raw' and table_name like 'dq_decision%' order by 1",
+    ) == [("dq_decision",), ("dq_decision_rejected",)]
 
 
 def test_the_load_dag_of_the_decisions():
@@ -464,8 +578,10 @@ def test_the_load_dag_of_the_decisions():
     assert [o.uri for o in task.outlets] == ["spendkoll://warehouse/raw/dq_decisions"]
 
 
-@pytest.mark.parametrize(("lang", "words"), [("sv", ("bekräftad", "falsklarm", "rättad")),
-                                             ("en", ("confirmed", "dismissed", "corrected"))])
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [("sv", ("bekräftad", "falsklarm", "rättad")), ("en", ("confirmed", "dismissed", "corrected"))],
+)
 def test_the_list_to_accounting_comes_back_through_the_loader(data_dir, lang, words):
     """The XLSX spendkoll sends (quality.accounting_xlsx), filled in in Excel's way
     (openpyxl) and returned, loads as it is, in either language."""
@@ -474,13 +590,25 @@ def test_the_list_to_accounting_comes_back_through_the_loader(data_dir, lang, wo
     from spendkoll.quality.accounting_xlsx import SOURCE_COLUMNS, write_accounting_list
 
     ids = ["E00000000000000a1", "E00000000000000a2", "E00000000000000a3", "E00000000000000a4"]
-    values = {"exception_id": None, "org_unit_id": "HSV", "org_unit_name": "Hälso- och sjukvård",
-              "period": "2024-03", "posting_date": dt.date(2024, 3, 11),
-              "supplier_name": "=HYPERLINK(\"x\")", "verification_id": "P11",
-              "invoice_number": "P-11", "account": "4110", "amount": 2000,
-              "rule_ids": "DQ02,DQ14", "explanation": "Ovanlig kategori", "suggested_account":
-              "6410", "suggested_category": "Kontorsmaterial", "amount_at_stake": 2000,
-              "score": 0.86, "status": "new"}
+    values = {
+        "exception_id": None,
+        "org_unit_id": "HSV",
+        "org_unit_name": "Hälso- och sjukvård",
+        "period": "2024-03",
+        "posting_date": dt.date(2024, 3, 11),
+        "supplier_name": '=HYPERLINK("x")',
+        "verification_id": "P11",
+        "invoice_number": "P-11",
+        "account": "4110",
+        "amount": 2000,
+        "rule_ids": "DQ02,DQ14",
+        "explanation": "Ovanlig kategori",
+        "suggested_account": "6410",
+        "suggested_category": "Kontorsmaterial",
+        "amount_at_stake": 2000,
+        "score": 0.86,
+        "status": "new",
+    }
     rows = [[eid if c == "exception_id" else values[c] for c in SOURCE_COLUMNS] for eid in ids]
     sent = data_dir.root / f"lista_{lang}.xlsx"
     assert write_accounting_list(rows, sent, lang) == 4
@@ -498,11 +626,20 @@ def test_the_list_to_accounting_comes_back_through_the_loader(data_dir, lang, wo
     returned.parent.mkdir(parents=True, exist_ok=True)
     wb.save(returned)
     [result] = load_source(DECISIONS, data_dir, KEY)
-    assert (result.rows_in, result.rows_loaded, result.rows_quarantined,
-            result.rows_skipped) == (4, 3, 0, 1)
-    got = q(data_dir, "select source_line, exception_id, decision, comment, decided_on, "
-                      "decided_on_given from raw.dq_decision order by source_line")
+    assert (result.rows_in, result.rows_loaded, result.rows_quarantined, result.rows_skipped) == (
+        4,
+        3,
+        0,
+        1,
+    )
+    got = q(
+        data_dir,
+        "select source_line, exception_id, decision, comment, decided_on, "
+        "decided_on_given from raw.dq_decision order by source_line",
+    )
     today = dt.date.today()
-    assert got == [(2, ids[0], "confirmed", "Ska vara 6410", today, False),
-                   (3, ids[1], "dismissed", None, today, False),
-                   (4, ids[2], "corrected", None, dt.date(2024, 4, 2), True)]
+    assert got == [
+        (2, ids[0], "confirmed", "Ska vara 6410", today, False),
+        (3, ids[1], "dismissed", None, today, False),
+        (4, ids[2], "corrected", None, dt.date(2024, 4, 2), True),
+    ]

@@ -32,8 +32,9 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, ev.RunResult]:
     for variant in ev.VARIANTS:
         t = time.perf_counter()
         out[variant] = ev.evaluate_one(real_file, variant, SEED, PER_FAMILY, work_dir=work)
-        print(f"dq-eval {variant} seed {SEED}: {time.perf_counter() - t:.1f}s "
-              f"{out[variant].seconds}")
+        print(
+            f"dq-eval {variant} seed {SEED}: {time.perf_counter() - t:.1f}s {out[variant].seconds}"
+        )
     return out
 
 
@@ -84,7 +85,10 @@ def test_the_truth_maps_exactly_to_the_loaded_lines(runs, variant):
         if ln.family is None and not ln.partner:  # an untouched line is the real line
             orig = real[i]
             assert (row["account"], Decimal(row["amount"]), row["invoice_number"]) == (
-                orig.account, orig.amount, orig.invoice_number)
+                orig.account,
+                orig.amount,
+                orig.invoice_number,
+            )
         if variant == "spec":
             assert row["posting_date"] == ln.posting_date
             assert row["verification_id"] == ln.voucher
@@ -114,7 +118,8 @@ def test_the_truth_maps_exactly_to_the_loaded_lines(runs, variant):
             assert orig["verification_id"] != row["verification_id"]
             assert orig["posting_date"] != row["posting_date"]
             assert (orig["invoice_number"] == row["invoice_number"]) == (
-                ln.family == "duplicate_invoice")
+                ln.family == "duplicate_invoice"
+            )
             assert orig["amount"] == row["amount"] and orig["account"] == row["account"]
     assert seen["untouched"] == r.score.untouched
 
@@ -123,7 +128,6 @@ def test_both_variants_plant_the_line_families_on_the_same_lines(runs):
     def where(variant: str) -> dict[int, str]:
         p = runs[variant].planting
         assert p is not None
-        return {ln.origin: ln.family for ln in p.lines
-                if ln.family in ev.LINE_FAMILIES}
+        return {ln.origin: ln.family for ln in p.lines if ln.family in ev.LINE_FAMILIES}
 
     assert where("mapped") == where("spec")

@@ -62,7 +62,8 @@ def test_every_enabled_rule_has_a_fixture_and_every_fixture_a_rule():
     missing = sorted(r for r, enabled in rules.items() if enabled and r not in FOLDERS)
     assert not missing, (
         f"rule(s) {', '.join(missing)} of seed dq_rules have no golden fixture: add "
-        f"tests/fixtures/dq_rules/<RULE_ID>/ledger.csv and expected.csv")
+        f"tests/fixtures/dq_rules/<RULE_ID>/ledger.csv and expected.csv"
+    )
     unknown = sorted(set(FOLDERS) - set(rules))
     assert not unknown, f"fixture folder(s) {', '.join(unknown)} name no rule of seed dq_rules"
 
@@ -74,13 +75,17 @@ def test_fixture_is_complete(rule_id):
     folder = RULE_FIXTURES / rule_id
     ledger = read_semicolon(folder / "ledger.csv")
     lines = [(r["verification_id"], r["line_number"]) for r in ledger]
-    assert len(lines) == len(set(lines)), f"{rule_id}/ledger.csv: (verification_id, line_number) twice"
+    assert len(lines) == len(set(lines)), (
+        f"{rule_id}/ledger.csv: (verification_id, line_number) twice"
+    )
     expected = expected_rows(folder)
     assert set(lines) == set(expected), (
         f"{rule_id}: ledger lines without expectation {sorted(set(lines) - set(expected))}, "
-        f"expectations without line {sorted(set(expected) - set(lines))}")
+        f"expectations without line {sorted(set(expected) - set(lines))}"
+    )
     assert {r["fires"] for r in expected.values()} == {"yes", "no"}, (
-        f"{rule_id}: fires must be yes or no, with at least one of each")
+        f"{rule_id}: fires must be yes or no, with at least one of each"
+    )
     assert all(r["note"].strip() for r in expected.values()), f"{rule_id}: a line without note"
     assert all(r["description"].strip() for r in ledger), f"{rule_id}: a line without description"
 
@@ -102,7 +107,9 @@ def test_rule_fires_exactly_on_its_golden_lines(rule_id, tmp_path):
                from marts.dq_invoice_exceptions as e
                inner join marts.fct_spend as s on s.ledger_line_id = e.ledger_line_id
                where e.rule_id = ?
-               order by e.verification_id, s.line_number""", [rule_id]).fetchall()
+               order by e.verification_id, s.line_number""",
+            [rule_id],
+        ).fetchall()
     assert loaded == len(expected), f"{rule_id}: {loaded} lines loaded of {len(expected)}"
 
     got = {(r[0], r[1]): r for r in rows}
@@ -110,25 +117,29 @@ def test_rule_fires_exactly_on_its_golden_lines(rule_id, tmp_path):
     want = {k for k, r in expected.items() if r["fires"] == "yes"}
     shown = "\n".join(
         f"  {v};{ln} score={s:.3f} at_stake={a} suggests={acc}/{cat}: {en}"
-        for v, ln, s, a, acc, cat, _sv, en in rows)
+        for v, ln, s, a, acc, cat, _sv, en in rows
+    )
     mismatches = [
         f"  {k[0]};{k[1]}: expected {'fires' if k in want else 'does not fire'}, "
         f"{'fired' if k in got else 'did not fire'} -- note: {expected[k]['note']}"
-        for k in sorted(want ^ set(got))]
+        for k in sorted(want ^ set(got))
+    ]
     assert not mismatches, (
         f"{rule_id} fired on other lines than tests/fixtures/dq_rules/{rule_id}/expected.csv "
-        f"says:\n" + "\n".join(mismatches) + f"\n{rule_id}'s rows:\n" + (shown or "  (none)"))
+        f"says:\n" + "\n".join(mismatches) + f"\n{rule_id}'s rows:\n" + (shown or "  (none)")
+    )
 
     problems = []
     for key, row in got.items():
         exp = expected[key]
         _v, _ln, score, at_stake, acc, _cat, sv, en = row
         if exp.get("suggested_account") and acc != exp["suggested_account"]:
-            problems.append(f"  {key}: suggested_account {acc!r}, expected "
-                            f"{exp['suggested_account']!r} -- note: {exp['note']}")
+            problems.append(
+                f"  {key}: suggested_account {acc!r}, expected "
+                f"{exp['suggested_account']!r} -- note: {exp['note']}"
+            )
         if exp.get("explanation_contains") and exp["explanation_contains"] not in en:
-            problems.append(f"  {key}: explanation_en {en!r} lacks "
-                            f"{exp['explanation_contains']!r}")
+            problems.append(f"  {key}: explanation_en {en!r} lacks {exp['explanation_contains']!r}")
         # the seed's templates filled from the rule's facts, nothing left over
         for text in (sv, en):
             if not text or "{" in text or "}" in text:

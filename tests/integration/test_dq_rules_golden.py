@@ -49,16 +49,27 @@ from spendkoll.paths import DataDir
 pytestmark = pytest.mark.slow
 
 EXPECTED = {
-    ("P11", "DQ02"), ("U03", "DQ02"), ("P12", "DQ07"), ("R02", "DQ08"), ("R02", "DQ12"),
-    ("Z01", "DQ12"), ("Y01", "DQ01"), ("S02", "DQ03"), ("S03", "DQ13"), ("T03", "DQ04"),
-    ("U03", "DQ05"), ("V01", "DQ06"), ("X01", "DQ09"), ("X02", "DQ11"), ("X04", "DQ10"),
+    ("P11", "DQ02"),
+    ("U03", "DQ02"),
+    ("P12", "DQ07"),
+    ("R02", "DQ08"),
+    ("R02", "DQ12"),
+    ("Z01", "DQ12"),
+    ("Y01", "DQ01"),
+    ("S02", "DQ03"),
+    ("S03", "DQ13"),
+    ("T03", "DQ04"),
+    ("U03", "DQ05"),
+    ("V01", "DQ06"),
+    ("X01", "DQ09"),
+    ("X02", "DQ11"),
+    ("X04", "DQ10"),
     ("R04", "DQ14"),
 }
 
 
 def seed_rules() -> dict[str, dict[str, str]]:
-    with (ROOT / "dbt_project" / "seeds" / "dq_rules.csv").open(encoding="utf-8",
-                                                                  newline="") as f:
+    with (ROOT / "dbt_project" / "seeds" / "dq_rules.csv").open(encoding="utf-8", newline="") as f:
         return {r["rule_id"]: r for r in csv.DictReader(f)}
 
 
@@ -78,21 +89,25 @@ def dq(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
 
 
 def test_each_rule_fires_on_its_case_and_nowhere_else(dq):
-    got = set(dq.execute("select verification_id, rule_id from marts.dq_invoice_exceptions")
-              .fetchall())
-    assert got == EXPECTED, (f"unexpected: {sorted(got - EXPECTED)}, "
-                             f"missing: {sorted(EXPECTED - got)}")
+    got = set(
+        dq.execute("select verification_id, rule_id from marts.dq_invoice_exceptions").fetchall()
+    )
+    assert got == EXPECTED, (
+        f"unexpected: {sorted(got - EXPECTED)}, missing: {sorted(EXPECTED - got)}"
+    )
     # every enabled rule of the catalogue has its firing case here
     enabled = {r for r, row in seed_rules().items() if row["enabled"] == "true"}
     assert {r for _, r in EXPECTED} == enabled
 
 
 def test_suggestions_and_explanations(dq):
-    rows = {(v, r): (acc, cat, sv, en, sev, f, line) for v, r, acc, cat, sv, en, sev, f, line in
-            dq.execute("""select verification_id, rule_id, suggested_account,
+    rows = {
+        (v, r): (acc, cat, sv, en, sev, f, line)
+        for v, r, acc, cat, sv, en, sev, f, line in dq.execute("""select verification_id, rule_id, suggested_account,
                                  suggested_category_id, explanation_sv, explanation_en, severity,
                                  source_file, source_line
-                          from marts.dq_invoice_exceptions""").fetchall()}
+                          from marts.dq_invoice_exceptions""").fetchall()
+    }
     # dominant category: Papper AB is office supplies (6410, KA-KO)
     assert rows[("P11", "DQ02")][:2] == ("6410", "KA-KO")
     assert "14 rader" in rows[("P11", "DQ02")][2] and "14 lines" in rows[("P11", "DQ02")][3]
@@ -122,8 +137,8 @@ def test_suggestions_and_explanations(dq):
 def test_explanations_are_the_seeds_templates_filled(dq):
     seed = seed_rules()
     for rule_id, name, sv, en in dq.execute(
-            "select rule_id, rule_name, explanation_sv, explanation_en "
-            "from marts.dq_invoice_exceptions").fetchall():
+        "select rule_id, rule_name, explanation_sv, explanation_en from marts.dq_invoice_exceptions"
+    ).fetchall():
         assert name == seed[rule_id]["rule_name"]
         for text, column in ((sv, "explanation_sv"), (en, "explanation_en")):
             assert template_pattern(seed[rule_id][column]).fullmatch(text), (rule_id, text)
@@ -141,7 +156,12 @@ def test_exception_ids_scores_and_impact(dq):
         ids.setdefault(v, set()).add(eid)
         assert 0 < score <= 1, (v, rule, score)
         assert float(impact) == pytest.approx(score * float(at_stake), abs=0.006), (
-            v, rule, score, at_stake, impact)
+            v,
+            rule,
+            score,
+            at_stake,
+            impact,
+        )
         if rule != "DQ12":  # DQ12: the distance to the nearest VAT rate
             assert at_stake == abs(amount), (v, rule, at_stake, amount)
     assert all(len(e) == 1 for e in ids.values()), ids
@@ -158,7 +178,11 @@ def test_no_personnummer_in_the_exceptions(dq):
     rows = dq.execute("select * from marts.dq_invoice_exceptions").fetchall()
     text = " ".join(str(c) for row in rows for c in row)
     # the sole trader's line is there (Z01, DQ12), under a pseudonym
-    assert dq.execute("select count(*) from marts.dq_invoice_exceptions "
-                      "where verification_id = 'Z01' and supplier_key like 'PNR-%'"
-                      ).fetchone()[0] == 1
+    assert (
+        dq.execute(
+            "select count(*) from marts.dq_invoice_exceptions "
+            "where verification_id = 'Z01' and supplier_key like 'PNR-%'"
+        ).fetchone()[0]
+        == 1
+    )
     assert "811218" not in text and "Anna Berg" not in text

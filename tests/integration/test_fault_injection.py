@@ -39,22 +39,30 @@ pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("fault_injection")]
 DEMO_LINES = 3000
 
 
-def spendkoll(root: Path, *args: str, fault: str | None = None,
-              check: bool = True) -> subprocess.CompletedProcess[str]:
+def spendkoll(
+    root: Path, *args: str, fault: str | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
     env = _env(fault)
     cmd = [str(Path(sys.executable).with_name("spendkoll")), "--data-dir", str(root), *args]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
     if check:
-        assert proc.returncode == 0, (f"spendkoll {' '.join(args)} exited {proc.returncode}:\n"
-                                      + proc.stdout[-4000:] + proc.stderr[-3000:])
+        assert proc.returncode == 0, (
+            f"spendkoll {' '.join(args)} exited {proc.returncode}:\n"
+            + proc.stdout[-4000:]
+            + proc.stderr[-3000:]
+        )
     return proc
 
 
 def _env(fault: str | None = None) -> dict[str, str]:
     env = dict(os.environ)
     env["SPENDKOLL_PSEUDONYM_KEY"] = KEY.decode()
-    for name in ("SPENDKOLL_DATA_DIR", "SPENDKOLL_SOURCES", "SPENDKOLL_RULE_SET",
-                 "SPENDKOLL_FAULT_POINT"):
+    for name in (
+        "SPENDKOLL_DATA_DIR",
+        "SPENDKOLL_SOURCES",
+        "SPENDKOLL_RULE_SET",
+        "SPENDKOLL_FAULT_POINT",
+    ):
         env.pop(name, None)
     if fault:
         env["SPENDKOLL_FAULT_POINT"] = fault
@@ -108,17 +116,24 @@ order by 1"""
 
 def raw_state(root: Path) -> list[tuple[object, ...]]:
     """Rows and amounts per raw table, and the loaded files (each once)."""
-    batches = rows(warehouse(root), """
+    batches = rows(
+        warehouse(root),
+        """
         select source_name, file_name, count(*) from raw.load_batch where status = 'loaded'
-        group by all order by all""")
+        group by all order by all""",
+    )
     assert all(n == 1 for *_, n in batches), f"a file loaded twice: {batches}"
     return [*rows(warehouse(root), RAW), *batches]
 
 
 def assert_no_orphans(root: Path) -> None:
-    archived = {Path(p).name for (p,) in rows(
-        warehouse(root), "select archived_path from raw.load_batch where status in "
-                         "('loaded', 'replaced')")}
+    archived = {
+        Path(p).name
+        for (p,) in rows(
+            warehouse(root),
+            "select archived_path from raw.load_batch where status in ('loaded', 'replaced')",
+        )
+    }
     on_disk = {p.name for p in (root / "raw").rglob("*") if p.is_file()}
     assert on_disk == archived, f"orphan archive copies: {sorted(on_disk - archived)}"
 
@@ -150,10 +165,12 @@ def clean(landing: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 # --------------------------------------------------------------------------- load
 
+
 @pytest.mark.parametrize("point", ["load.archived", "load.in_transaction", "load.committed"])
 @pytest.mark.parametrize("source", ["ledger", "contracts"])
-def test_load_killed_recovers_on_rerun(point: str, source: str, landing: Path, clean: Path,
-                                       tmp_path: Path) -> None:
+def test_load_killed_recovers_on_rerun(
+    point: str, source: str, landing: Path, clean: Path, tmp_path: Path
+) -> None:
     root = fresh(landing, tmp_path)
     if source == "ledger":
         # the first file commits, the second is killed at the point
@@ -177,7 +194,8 @@ def test_load_killed_recovers_on_rerun(point: str, source: str, landing: Path, c
     assert raw_state(root) == raw_state(clean)
     assert_no_orphans(root)
     assert not any((root / "landing").rglob("*.csv")) and not any(
-        (root / "landing").rglob("*.xlsx"))
+        (root / "landing").rglob("*.xlsx")
+    )
     # batch ids stay unique after DuckDB replayed its WAL, for every later load
     ids = rows(warehouse(root), "select batch_id from raw.load_batch")
     assert len(ids) == len(set(ids))
@@ -195,21 +213,31 @@ def marts_without_ids(db: Path) -> dict[str, list[tuple[object, ...]]]:
     try:
         out = {}
         for (table,) in con.execute(
-                "select table_name from information_schema.tables where table_schema = "
-                "'marts' order by 1").fetchall():
-            cols = [c for (c,) in con.execute(
-                "select column_name from information_schema.columns where table_schema = "
-                "'marts' and table_name = ? order by ordinal_position", [table]).fetchall()
-                if c not in IDS]
-            out[table] = sorted(con.execute(
-                f'select {", ".join(chr(34) + c + chr(34) for c in cols)} from marts."{table}"'
-            ).fetchall(), key=repr)
+            "select table_name from information_schema.tables where table_schema = "
+            "'marts' order by 1"
+        ).fetchall():
+            cols = [
+                c
+                for (c,) in con.execute(
+                    "select column_name from information_schema.columns where table_schema = "
+                    "'marts' and table_name = ? order by ordinal_position",
+                    [table],
+                ).fetchall()
+                if c not in IDS
+            ]
+            out[table] = sorted(
+                con.execute(
+                    f'select {", ".join(chr(34) + c + chr(34) for c in cols)} from marts."{table}"'
+                ).fetchall(),
+                key=repr,
+            )
         return out
     finally:
         con.close()
 
 
 # --------------------------------------------------------------------------- transform
+
 
 def _children(pid: int) -> list[int]:
     out = []
@@ -254,28 +282,32 @@ def published_version(root: Path) -> tuple[object, ...]:
     """(published_at, fct_spend rows) of the snapshot, and the Parquet's fct_spend
     rows, as a reader sees them now."""
     snap = root / "published" / "spendkoll_marts.duckdb"
-    at, n = rows(snap, "select (select published_at from published), "
-                       "(select count(*) from marts.fct_spend)")[0]
+    at, n = rows(
+        snap, "select (select published_at from published), (select count(*) from marts.fct_spend)"
+    )[0]
     parquet = root / "published" / "parquet"
     pq = duckdb.connect()
     try:
-        (m,) = pq.execute(f"select count(*) from read_parquet('{parquet}/fct_spend/*/*.parquet')"
-                          ).fetchone()  # type: ignore[misc]
+        (m,) = pq.execute(
+            f"select count(*) from read_parquet('{parquet}/fct_spend/*/*.parquet')"
+        ).fetchone()  # type: ignore[misc]
     finally:
         pq.close()
     return at, n, m
 
 
-@pytest.mark.parametrize("model", ["int_spend_build_scope", "fct_spend", "kpi_monthly",
-                                   "dq_invoice_exceptions"])
-def test_transform_killed_leaves_no_writer_and_reruns(model: str, published: Path,
-                                                      tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "model", ["int_spend_build_scope", "fct_spend", "kpi_monthly", "dq_invoice_exceptions"]
+)
+def test_transform_killed_leaves_no_writer_and_reruns(
+    model: str, published: Path, tmp_path: Path
+) -> None:
     root = copy_of(published, tmp_path)
     before = published_version(root)
-    cmd = [str(Path(sys.executable).with_name("spendkoll")), "--data-dir", str(root),
-           "transform"]
-    proc = subprocess.Popen(cmd, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True)
+    cmd = [str(Path(sys.executable).with_name("spendkoll")), "--data-dir", str(root), "transform"]
+    proc = subprocess.Popen(
+        cmd, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     assert proc.stdout is not None
     seen = []
     for line in proc.stdout:
@@ -303,16 +335,27 @@ def test_transform_killed_leaves_no_writer_and_reruns(model: str, published: Pat
     spendkoll(root, "transform", "--full-refresh")
     assert after_rerun == marts(warehouse(root))
     spendkoll(root, "publish")
-    assert published_version(root)[1] == rows(warehouse(root),
-                                              "select count(*) from marts.fct_spend")[0][0]
+    assert (
+        published_version(root)[1]
+        == rows(warehouse(root), "select count(*) from marts.fct_spend")[0][0]
+    )
 
 
 # --------------------------------------------------------------------------- publish
 
-@pytest.mark.parametrize("point", ["publish.snapshot_written", "publish.parquet_written",
-                                   "publish.version_ready", "publish.switched"])
-def test_publish_killed_shows_one_version_and_cleans_up(point: str, published: Path,
-                                                        tmp_path: Path) -> None:
+
+@pytest.mark.parametrize(
+    "point",
+    [
+        "publish.snapshot_written",
+        "publish.parquet_written",
+        "publish.version_ready",
+        "publish.switched",
+    ],
+)
+def test_publish_killed_shows_one_version_and_cleans_up(
+    point: str, published: Path, tmp_path: Path
+) -> None:
     root = copy_of(published, tmp_path)
     before = published_version(root)
     assert before[1] == before[2]
@@ -340,22 +383,29 @@ def test_publish_killed_shows_one_version_and_cleans_up(point: str, published: P
 
 # --------------------------------------------------------------------------- readers
 
+
 def test_readers_during_a_build_answer_clearly(published: Path, tmp_path: Path) -> None:
     """`status` and `kpis` while a writer holds the warehouse: a clear message, and
     the KPIs from the published snapshot; never DuckDB's lock error."""
     root = copy_of(published, tmp_path)
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
-         "print('held', flush=True); time.sleep(60)", str(warehouse(root))],
-        stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
+            "print('held', flush=True); time.sleep(60)",
+            str(warehouse(root)),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         status = spendkoll(root, "status", check=False)
         assert status.returncode == 1 and "Traceback" not in status.stderr
         assert "is being written right now" in status.stderr
         kpis = spendkoll(root, "kpis")
-        assert "A build is running: the figures below are the published snapshot's" \
-            in kpis.stdout
+        assert "A build is running: the figures below are the published snapshot's" in kpis.stdout
         assert "Supplier loyalty" in kpis.stdout
     finally:
         holder.kill()

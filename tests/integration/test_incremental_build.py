@@ -44,14 +44,21 @@ def marts(db: Path) -> Marts:
     try:
         out: Marts = {}
         for (table,) in con.execute(
-                "select table_name from information_schema.tables where table_schema = 'marts' "
-                "order by 1").fetchall():
-            cols = [c for (c,) in con.execute(
-                "select column_name from information_schema.columns where table_schema = 'marts' "
-                "and table_name = ? and column_name <> 'built_at' order by ordinal_position",
-                [table]).fetchall() if (table, c) not in BUILD_HISTORY_COLUMNS]
-            rows = con.execute(f'select {", ".join(chr(34) + c + chr(34) for c in cols)} '
-                               f'from marts."{table}"').fetchall()
+            "select table_name from information_schema.tables where table_schema = 'marts' "
+            "order by 1"
+        ).fetchall():
+            cols = [
+                c
+                for (c,) in con.execute(
+                    "select column_name from information_schema.columns where table_schema = 'marts' "
+                    "and table_name = ? and column_name <> 'built_at' order by ordinal_position",
+                    [table],
+                ).fetchall()
+                if (table, c) not in BUILD_HISTORY_COLUMNS
+            ]
+            rows = con.execute(
+                f'select {", ".join(chr(34) + c + chr(34) for c in cols)} from marts."{table}"'
+            ).fetchall()
             out[table] = sorted(rows, key=repr)
         return out
     finally:
@@ -80,13 +87,16 @@ def load_all(data: DataDir) -> None:
 def redeliver_month_without_lines(data: DataDir, month: str, drop: int) -> None:
     """The month's ledger file again, its first `drop` data rows and the
     invoices DUP-E and DUP-V left out."""
-    archived = next(p for p in sorted((data.archive / "ledger").glob("*.csv"))
-                    if f"ledger_{month}" in p.name)
+    archived = next(
+        p for p in sorted((data.archive / "ledger").glob("*.csv")) if f"ledger_{month}" in p.name
+    )
     name = archived.name.split("_", 2)[2]
     target = data.landing_for("ledger") / name
     target.parent.mkdir(parents=True, exist_ok=True)
-    with archived.open(encoding="utf-8", newline="") as src, \
-            target.open("w", encoding="utf-8", newline="") as dst:
+    with (
+        archived.open(encoding="utf-8", newline="") as src,
+        target.open("w", encoding="utf-8", newline="") as dst,
+    ):
         for i, line in enumerate(src):
             if 1 <= i <= drop or '"DUP-E"' in line or '"DUP-V"' in line:
                 continue
@@ -106,19 +116,43 @@ def plant_duplicates(data: DataDir) -> None:
         template = next(r for r in reader if r["supplier_org_number"][:1] == "5")
 
     def row(voucher: str, day: str, invoice: str, amount: str, vat: str) -> dict[str, str]:
-        return {**template, "verification_id": voucher, "line_number": "1", "posting_date": day,
-                "invoice_date": day, "invoice_number": invoice, "amount_excl_vat": amount,
-                "vat": vat}
+        return {
+            **template,
+            "verification_id": voucher,
+            "line_number": "1",
+            "posting_date": day,
+            "invoice_date": day,
+            "invoice_number": invoice,
+            "amount_excl_vat": amount,
+            "vat": vat,
+        }
 
     # DUP-V has an amount of its own: DQ08 spares a total the supplier bills
     # more than twice (recurring_invoices_max)
-    for path, rows in ((feb, [row("DUPE-1", "2024-02-26", "DUP-E", "48123.00", "12030.75"),
-                              row("DUPV-1", "2024-02-27", "DUP-V", "51234.00", "12808.50")]),
-                       (mar, [row("DUPL-1", "2024-03-02", "DUP-L", "48123.00", "12030.75"),
-                              row("DUPV-2", "2024-03-04", "DUP-V", "51234.00", "12808.50")])):
+    for path, rows in (
+        (
+            feb,
+            [
+                row("DUPE-1", "2024-02-26", "DUP-E", "48123.00", "12030.75"),
+                row("DUPV-1", "2024-02-27", "DUP-V", "51234.00", "12808.50"),
+            ],
+        ),
+        (
+            mar,
+            [
+                row("DUPL-1", "2024-03-02", "DUP-L", "48123.00", "12030.75"),
+                row("DUPV-2", "2024-03-04", "DUP-V", "51234.00", "12808.50"),
+            ],
+        ),
+    ):
         with path.open("a", encoding="utf-8", newline="") as f:
-            csv.DictWriter(f, fieldnames=fields, delimiter=";", lineterminator="\n",
-                           quoting=csv.QUOTE_NONNUMERIC).writerows(rows)
+            csv.DictWriter(
+                f,
+                fieldnames=fields,
+                delimiter=";",
+                lineterminator="\n",
+                quoting=csv.QUOTE_NONNUMERIC,
+            ).writerows(rows)
 
 
 def change_contract_register(data: DataDir, supplier: str, supplier_name: str) -> str:
@@ -131,10 +165,22 @@ def change_contract_register(data: DataDir, supplier: str, supplier_name: str) -
     rows = list(ws.iter_rows(values_only=True))
     removed = str(rows[1][0])
     ws.delete_rows(2)
-    ws.append(["AVT-LATE-0001", "Registrerat i efterhand", supplier, supplier_name,
-               "Kontor och administration", datetime(2024, 1, 1), datetime(2026, 12, 31),
-               datetime(2026, 12, 31), "ramavtal", "Upphandlingsenheten",
-               datetime(2025, 6, 1), 100000])
+    ws.append(
+        [
+            "AVT-LATE-0001",
+            "Registrerat i efterhand",
+            supplier,
+            supplier_name,
+            "Kontor och administration",
+            datetime(2024, 1, 1),
+            datetime(2026, 12, 31),
+            datetime(2026, 12, 31),
+            "ramavtal",
+            "Upphandlingsenheten",
+            datetime(2025, 6, 1),
+            100000,
+        ]
+    )
     target = data.landing_for("contracts") / archived.name.split("_", 2)[2]
     target.parent.mkdir(parents=True, exist_ok=True)
     wb.save(target)
@@ -143,28 +189,36 @@ def change_contract_register(data: DataDir, supplier: str, supplier_name: str) -
 
 def order_naming_invoice(data: DataDir, month: str, supplier: str, invoice: str) -> None:
     """The month's e-commerce file again with one more order, naming `invoice`."""
-    archived = next(p for p in sorted((data.archive / "ecommerce").glob("*.csv"))
-                    if month in p.name)
+    archived = next(
+        p for p in sorted((data.archive / "ecommerce").glob("*.csv")) if month in p.name
+    )
     target = data.landing_for("ecommerce") / archived.name.split("_", 2)[2]
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(archived, target)
     with target.open("a", encoding="utf-8", newline="") as f:
         csv.writer(f, delimiter=";").writerow(
-            ["EH-LATE-000001", f"{month}-10", supplier, "SERV02", "1000,00", "Ja", invoice])
+            ["EH-LATE-000001", f"{month}-10", supplier, "SERV02", "1000,00", "Ja", invoice]
+        )
 
 
 def line_mart_files(data: DataDir) -> dict[str, int]:
     """The published line marts' Parquet files and their inodes."""
     root = parquet_path(data).resolve()
-    return {str(p.relative_to(root)): p.stat().st_ino
-            for table in ("fct_spend", "dq_invoice_exceptions")
-            for p in (root / table).rglob("*.parquet")}
+    return {
+        str(p.relative_to(root)): p.stat().st_ino
+        for table in ("fct_spend", "dq_invoice_exceptions")
+        for p in (root / table).rglob("*.parquet")
+    }
 
 
 def parquet_rows(data: DataDir, table: str) -> int:
     con = duckdb.connect()
-    return int(con.execute(f"select count(*) from read_parquet('{parquet_path(data)}/{table}/*/*"
-                           ".parquet', hive_partitioning = true)").fetchone()[0])  # type: ignore
+    return int(
+        con.execute(
+            f"select count(*) from read_parquet('{parquet_path(data)}/{table}/*/*"
+            ".parquet', hive_partitioning = true)"
+        ).fetchone()[0]
+    )  # type: ignore
 
 
 def test_incremental_build_equals_full_rebuild(data_dir: DataDir) -> None:
@@ -207,19 +261,26 @@ def test_incremental_build_equals_full_rebuild(data_dir: DataDir) -> None:
 
     # The largest addressable supplier of 2024 without any contract, and a
     # booked invoice of another supplier that no e-commerce order names.
-    supplier, supplier_name = query(db, """
+    supplier, supplier_name = query(
+        db,
+        """
         select supplier_key, any_value(supplier_name) from marts.fct_spend
         where fiscal_year = 2024 and spend_class = 'addressable' and supplier_key is not null
         group by supplier_key having not bool_or(has_active_contract)
-        order by sum(amount) desc limit 1""")[0]
-    inv_supplier, invoice = query(db, """
+        order by sum(amount) desc limit 1""",
+    )[0]
+    inv_supplier, invoice = query(
+        db,
+        """
         select supplier_key, invoice_number from marts.fct_spend
         where period = '2024-05' and not via_ecommerce and spend_class = 'addressable'
           and supplier_key is not null and supplier_key not like 'PNR-%'
           and invoice_number is not null and supplier_key <> ?
-        order by ledger_line_id limit 1""".replace("?", f"'{supplier}'"))[0]
-    loyalty_before = dict(query(db, "select period, contracted_spend "
-                                    "from marts.kpi_monthly_organisation"))
+        order by ledger_line_id limit 1""".replace("?", f"'{supplier}'"),
+    )[0]
+    loyalty_before = dict(
+        query(db, "select period, contracted_spend from marts.kpi_monthly_organisation")
+    )
 
     new_day(data_dir.landing, data_dir.archive / "ledger", 300)
     redeliver_month_without_lines(data_dir, "2024-02", 25)
@@ -228,37 +289,58 @@ def test_incremental_build_equals_full_rebuild(data_dir: DataDir) -> None:
     load_all(data_dir)
     build(data_dir)
 
-    reasons = dict(query(db, "select reason, count(*) from intermediate.int_spend_build_scope "
-                             "group by 1"))
+    reasons = dict(
+        query(db, "select reason, count(*) from intermediate.int_spend_build_scope group by 1")
+    )
     assert set(reasons) == {"batch", "contracts", "ecommerce"}, reasons
     assert reasons["ecommerce"] == 1
     # The new day's batch, the re-delivered month's new and replaced batches.
     assert reasons["batch"] == 3
-    total, new = query(db, f"""select count(*), count(*) filter (where built_at > '{first_built}')
-                               from marts.fct_spend""")[0]
+    total, new = query(
+        db,
+        f"""select count(*), count(*) filter (where built_at > '{first_built}')
+                               from marts.fct_spend""",
+    )[0]
     assert 0 < new < total / 2, (new, total)
 
     # The contract registered after the fact changes past months' loyalty ...
-    loyalty_after = dict(query(db, "select period, contracted_spend "
-                                   "from marts.kpi_monthly_organisation"))
-    periods = query(db, f"select distinct period from marts.fct_spend where supplier_key = "
-                        f"'{supplier}' and spend_class = 'addressable' and fiscal_year = 2024")
+    loyalty_after = dict(
+        query(db, "select period, contracted_spend from marts.kpi_monthly_organisation")
+    )
+    periods = query(
+        db,
+        f"select distinct period from marts.fct_spend where supplier_key = "
+        f"'{supplier}' and spend_class = 'addressable' and fiscal_year = 2024",
+    )
     assert periods and all(loyalty_after[p] != loyalty_before[p] for (p,) in periods)
-    assert query(db, f"""select bool_and(has_active_contract) from marts.fct_spend
-                         where supplier_key = '{supplier}' and fiscal_year = 2024""") == [(True,)]
-    assert query(db, f"select count(*) from marts.fct_spend where supplier_key = '{supplier}' "
-                     "and matched_contract_id = 'AVT-LATE-0001'")[0][0] > 0
-    assert query(db, f"select count(*) from marts.fct_spend "
-                     f"where matched_contract_id = '{removed}'") == [(0,)]
-    assert query(db, f"select bool_and(via_ecommerce) from marts.fct_spend "
-                     f"where supplier_key = '{inv_supplier}' and invoice_number = '{invoice}'") \
-        == [(True,)]
+    assert query(
+        db,
+        f"""select bool_and(has_active_contract) from marts.fct_spend
+                         where supplier_key = '{supplier}' and fiscal_year = 2024""",
+    ) == [(True,)]
+    assert (
+        query(
+            db,
+            f"select count(*) from marts.fct_spend where supplier_key = '{supplier}' "
+            "and matched_contract_id = 'AVT-LATE-0001'",
+        )[0][0]
+        > 0
+    )
+    assert query(
+        db, f"select count(*) from marts.fct_spend where matched_contract_id = '{removed}'"
+    ) == [(0,)]
+    assert query(
+        db,
+        f"select bool_and(via_ecommerce) from marts.fct_spend "
+        f"where supplier_key = '{inv_supplier}' and invoice_number = '{invoice}'",
+    ) == [(True,)]
 
     # With its partners gone from February, DUP-L (an invoice no line of which
     # changed) is no longer a possible duplicate, nor is DUP-V booked twice.
     assert query(db, duplicates) == []
-    assert query(db, "select count(*) from marts.fct_spend where invoice_number = 'DUP-L'") \
-        == [(1,)]
+    assert query(db, "select count(*) from marts.fct_spend where invoice_number = 'DUP-L'") == [
+        (1,)
+    ]
 
     incremental = marts(db)
     # Publishing copies the changed periods only, and the snapshot and the
@@ -277,12 +359,14 @@ def test_incremental_build_equals_full_rebuild(data_dir: DataDir) -> None:
     # A build that stopped half-way (here only the scope and fct_spend ran, as
     # when a later model fails, or under Airflow a later task) leaves the next
     # build to rebuild everything.
-    proc = run_dbt(["run", "--select", "int_spend_build_scope", "fct_spend"], data_dir,
-                   rule_set="demo_region")
+    proc = run_dbt(
+        ["run", "--select", "int_spend_build_scope", "fct_spend"], data_dir, rule_set="demo_region"
+    )
     assert proc.returncode == 0, proc.stdout[-3000:]
     build(data_dir)
     assert query(db, "select build_all, reason from intermediate.int_spend_build_scope") == [
-        (True, "the previous build did not finish")]
+        (True, "the previous build did not finish")
+    ]
     build(data_dir)
     assert query(db, "select count(*) from intermediate.int_spend_build_scope") == [(0,)]
     assert marts(db) == full

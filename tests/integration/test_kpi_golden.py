@@ -68,12 +68,15 @@ def rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[tuple[object, ...]]:
 
 
 def test_fct_spend_flags_per_line(golden):
-    got = rows(golden, """
+    got = rows(
+        golden,
+        """
         select source_line - 1, spend_class, category_level1, has_active_contract,
                contract_covers_category, has_on_time_active_contract,
                coalesce(matched_contract_id, '-'), coalesce(contract_procured_by, '-'),
                via_ecommerce
-        from marts.fct_spend order by source_line""")
+        from marts.fct_spend order by source_line""",
+    )
     T, F = True, False
     assert got == [
         (1, "addressable", KONTOR, F, F, F, "-", "-", F),
@@ -100,13 +103,20 @@ def test_fct_spend_flags_per_line(golden):
         (22, "addressable", KONSULT, F, F, F, "-", "-", F),
     ]
     # One supplier in three org-number forms is one key; the sole trader only by pseudonym.
-    assert rows(golden, "select count(distinct supplier_key) from marts.fct_spend "
-                        "where supplier_name = 'Kontorsbolaget AB'") == [(1,)]
+    assert rows(
+        golden,
+        "select count(distinct supplier_key) from marts.fct_spend "
+        "where supplier_name = 'Kontorsbolaget AB'",
+    ) == [(1,)]
     pnr_key = classify_supplier_id("811218-9876", KEY).key
-    assert rows(golden, "select distinct supplier_key, supplier_name from marts.fct_spend "
-                        "where invoice_number like 'E-%'") == [(pnr_key, "Enskild firma (namn dolt)")]
+    assert rows(
+        golden,
+        "select distinct supplier_key, supplier_name from marts.fct_spend "
+        "where invoice_number like 'E-%'",
+    ) == [(pnr_key, "Enskild firma (namn dolt)")]
     assert rows(golden, "select classified_by from marts.fct_spend where source_line = 20") == [
-        ("public_sector_supplier",)]
+        ("public_sector_supplier",)
+    ]
 
 
 # kpi_monthly: (period, org unit, category level 1) ->
@@ -143,19 +153,240 @@ def test_fct_spend_flags_per_line(golden):
 # 2024-04 PRIM Interna köp: L19 5,000 (public body reclassified as internal); F-601 small.
 N = None
 EXPECTED_MONTHLY = {
-    ("2024-03", "HSV", KONTOR): (D("10000"), D("10000"), 0, 0, 0, D("60.00"), D("60.00"), D("60.00"), D("60.00"), D("4000"), 1, 2, 0, D("100.00"), D("60.00"), 0),
-    ("2024-03", "HSV", VARD): (D("30000"), D("30000"), 0, 0, 0, D("100.00"), D("100.00"), D("0.00"), D("0.00"), 0, 1, 1, 0, D("0.00"), D("0.00"), 0),
-    ("2024-03", "HSV", KONSULT): (D("465000"), D("465000"), 0, 0, 0, D("0.00"), D("0.00"), D("0.00"), D("0.00"), D("465000"), 2, 2, 0, D("0.00"), D("0.00"), 0),
-    ("2024-03", "HSV", INTERNA): (D("50000"), 0, 0, 0, D("50000"), N, N, N, N, 0, 1, 1, 0, D("0.00"), N, 0),
-    ("2024-03", "HSV", INV): (D("80000"), 0, D("80000"), 0, 0, N, N, N, N, 0, 1, 1, 0, D("0.00"), N, 0),
-    ("2024-03", "PRIM", KONSULT): (D("14000"), D("14000"), 0, 0, 0, D("100.00"), D("85.71"), D("100.00"), D("85.71"), D("2000"), 2, 2, 0, D("0.00"), D("0.00"), 0),
-    ("2024-03", "PRIM", KONTOR): (D("8500"), D("8500"), 0, 0, 0, D("94.12"), D("94.12"), D("94.12"), D("0.00"), D("500"), 1, 2, 0, D("50.00"), D("0.00"), D("500")),
-    ("2024-03", "PRIM", EJ): (D("20000"), 0, 0, D("20000"), 0, N, N, N, N, 0, 1, 1, 0, D("0.00"), N, 0),
-    ("2024-04", "HSV", KONTOR): (D("4000"), D("4000"), 0, 0, 0, D("100.00"), D("100.00"), D("100.00"), D("62.50"), 0, 2, 2, 1, D("100.00"), D("75.00"), 0),
-    ("2024-04", "HSV", VARD): (D("25000"), D("25000"), 0, 0, 0, D("100.00"), D("100.00"), D("100.00"), D("100.00"), 0, 1, 1, 0, D("0.00"), D("0.00"), 0),
-    ("2024-04", "HSV", KONSULT): (D("357000"), D("357000"), 0, 0, 0, D("0.00"), D("0.00"), D("0.00"), D("0.00"), D("357000"), 2, 2, 0, D("50.00"), D("0.00"), 0),
-    ("2024-04", "PRIM", KONSULT): (D("18000"), D("18000"), 0, 0, 0, D("50.00"), D("50.00"), D("50.00"), D("50.00"), D("9000"), 1, 2, 0, D("100.00"), D("0.00"), 0),
-    ("2024-04", "PRIM", INTERNA): (D("5000"), 0, 0, 0, D("5000"), N, N, N, N, 0, 1, 1, 0, D("100.00"), N, 0),
+    ("2024-03", "HSV", KONTOR): (
+        D("10000"),
+        D("10000"),
+        0,
+        0,
+        0,
+        D("60.00"),
+        D("60.00"),
+        D("60.00"),
+        D("60.00"),
+        D("4000"),
+        1,
+        2,
+        0,
+        D("100.00"),
+        D("60.00"),
+        0,
+    ),
+    ("2024-03", "HSV", VARD): (
+        D("30000"),
+        D("30000"),
+        0,
+        0,
+        0,
+        D("100.00"),
+        D("100.00"),
+        D("0.00"),
+        D("0.00"),
+        0,
+        1,
+        1,
+        0,
+        D("0.00"),
+        D("0.00"),
+        0,
+    ),
+    ("2024-03", "HSV", KONSULT): (
+        D("465000"),
+        D("465000"),
+        0,
+        0,
+        0,
+        D("0.00"),
+        D("0.00"),
+        D("0.00"),
+        D("0.00"),
+        D("465000"),
+        2,
+        2,
+        0,
+        D("0.00"),
+        D("0.00"),
+        0,
+    ),
+    ("2024-03", "HSV", INTERNA): (
+        D("50000"),
+        0,
+        0,
+        0,
+        D("50000"),
+        N,
+        N,
+        N,
+        N,
+        0,
+        1,
+        1,
+        0,
+        D("0.00"),
+        N,
+        0,
+    ),
+    ("2024-03", "HSV", INV): (
+        D("80000"),
+        0,
+        D("80000"),
+        0,
+        0,
+        N,
+        N,
+        N,
+        N,
+        0,
+        1,
+        1,
+        0,
+        D("0.00"),
+        N,
+        0,
+    ),
+    ("2024-03", "PRIM", KONSULT): (
+        D("14000"),
+        D("14000"),
+        0,
+        0,
+        0,
+        D("100.00"),
+        D("85.71"),
+        D("100.00"),
+        D("85.71"),
+        D("2000"),
+        2,
+        2,
+        0,
+        D("0.00"),
+        D("0.00"),
+        0,
+    ),
+    ("2024-03", "PRIM", KONTOR): (
+        D("8500"),
+        D("8500"),
+        0,
+        0,
+        0,
+        D("94.12"),
+        D("94.12"),
+        D("94.12"),
+        D("0.00"),
+        D("500"),
+        1,
+        2,
+        0,
+        D("50.00"),
+        D("0.00"),
+        D("500"),
+    ),
+    ("2024-03", "PRIM", EJ): (
+        D("20000"),
+        0,
+        0,
+        D("20000"),
+        0,
+        N,
+        N,
+        N,
+        N,
+        0,
+        1,
+        1,
+        0,
+        D("0.00"),
+        N,
+        0,
+    ),
+    ("2024-04", "HSV", KONTOR): (
+        D("4000"),
+        D("4000"),
+        0,
+        0,
+        0,
+        D("100.00"),
+        D("100.00"),
+        D("100.00"),
+        D("62.50"),
+        0,
+        2,
+        2,
+        1,
+        D("100.00"),
+        D("75.00"),
+        0,
+    ),
+    ("2024-04", "HSV", VARD): (
+        D("25000"),
+        D("25000"),
+        0,
+        0,
+        0,
+        D("100.00"),
+        D("100.00"),
+        D("100.00"),
+        D("100.00"),
+        0,
+        1,
+        1,
+        0,
+        D("0.00"),
+        D("0.00"),
+        0,
+    ),
+    ("2024-04", "HSV", KONSULT): (
+        D("357000"),
+        D("357000"),
+        0,
+        0,
+        0,
+        D("0.00"),
+        D("0.00"),
+        D("0.00"),
+        D("0.00"),
+        D("357000"),
+        2,
+        2,
+        0,
+        D("50.00"),
+        D("0.00"),
+        0,
+    ),
+    ("2024-04", "PRIM", KONSULT): (
+        D("18000"),
+        D("18000"),
+        0,
+        0,
+        0,
+        D("50.00"),
+        D("50.00"),
+        D("50.00"),
+        D("50.00"),
+        D("9000"),
+        1,
+        2,
+        0,
+        D("100.00"),
+        D("0.00"),
+        0,
+    ),
+    ("2024-04", "PRIM", INTERNA): (
+        D("5000"),
+        0,
+        0,
+        0,
+        D("5000"),
+        N,
+        N,
+        N,
+        N,
+        0,
+        1,
+        1,
+        0,
+        D("100.00"),
+        N,
+        0,
+    ),
 }
 
 MEASURES = """spend, addressable_spend, investment_spend, non_addressable_spend, internal_spend,
@@ -165,8 +396,14 @@ MEASURES = """spend, addressable_spend, investment_spend, non_addressable_spend,
 
 
 def test_kpi_monthly(golden):
-    got = {r[:3]: r[3:] for r in rows(golden, f"""
-        select period, org_unit_id, category_level1, {MEASURES} from marts.kpi_monthly""")}
+    got = {
+        r[:3]: r[3:]
+        for r in rows(
+            golden,
+            f"""
+        select period, org_unit_id, category_level1, {MEASURES} from marts.kpi_monthly""",
+        )
+    }
     assert got == EXPECTED_MONTHLY
 
 
@@ -183,14 +420,33 @@ def test_kpi_yearly(golden):
     #   10,000: A-100, A-101, A-102, B-201, B-202, D-401, E-501, F-601, X-1 = 9 -> 47.37 %.
     # E-commerce: 6,000 + 3,000 = 9,000 / 931,500 -> 0.97 %.
     got = rows(golden, f"select fiscal_year, {MEASURES} from marts.kpi_yearly")
-    assert got == [(2024, D("1086500"), D("931500"), D("80000"), D("20000"), D("55000"),
-                    D("10.31"), D("10.09"), D("7.09"), D("5.85"), D("837500"), 9, 19, 1,
-                    D("47.37"), D("0.97"), D("500"))]
+    assert got == [
+        (
+            2024,
+            D("1086500"),
+            D("931500"),
+            D("80000"),
+            D("20000"),
+            D("55000"),
+            D("10.31"),
+            D("10.09"),
+            D("7.09"),
+            D("5.85"),
+            D("837500"),
+            9,
+            19,
+            1,
+            D("47.37"),
+            D("0.97"),
+            D("500"),
+        )
+    ]
 
 
 def test_kpi_monthly_sums_to_the_ledger(golden):
     assert rows(golden, "select sum(spend), sum(addressable_spend) from marts.kpi_monthly") == [
-        (D("1086500"), D("931500"))]
+        (D("1086500"), D("931500"))
+    ]
 
 
 def test_kpi_uncontracted_above_threshold(golden):
@@ -199,11 +455,14 @@ def test_kpi_uncontracted_above_threshold(golden):
     #   A KA-KO: L01 4,000. B KO-KO: L16 11,000 - L22 2,000 = 9,000. D KO-KO: L06 2,000.
     #   E KO-KO: 15,000 + 7,000 = 22,000. G KO-KO: 450,000 + 350,000 = 800,000 > 700,000.
     #   L12 has no supplier id and is not a row here.
-    got = rows(golden, """
+    got = rows(
+        golden,
+        """
         select supplier_name, category_id, uncontracted_spend, threshold_sek,
                is_above_threshold
         from marts.kpi_uncontracted_above_threshold
-        where fiscal_year = 2024 order by uncontracted_spend desc""")
+        where fiscal_year = 2024 order by uncontracted_spend desc""",
+    )
     assert got == [
         ("Storkonsult AB", "KO-KO", D("800000"), D("700000"), True),
         ("Enskild firma (namn dolt)", "KO-KO", D("22000"), D("700000"), False),
@@ -223,11 +482,14 @@ def test_kpi_supplier_concentration(golden):
     # Konsult: G 800,000, B 30,000, E 22,000, D 2,000 (854,000): G 93.68 % -> 1 of 4 = 25 %;
     #   smallest 3: 54,000 = 6.32 %; tail 54,000 from 3.
     # Vård: C 55,000 alone: 1 of 1 = 100 %; smallest floor(0.94) = 0 suppliers: 0 %.
-    got = rows(golden, """
+    got = rows(
+        golden,
+        """
         select category_level1, suppliers, addressable_spend, suppliers_behind_80_pct,
                spend_share_smallest_94_pct, tail_spend, tail_suppliers, largest_supplier_share_pct
         from marts.kpi_supplier_concentration where fiscal_year = 2024
-        order by scope desc, category_level1""")
+        order by scope desc, category_level1""",
+    )
     assert got == [
         ("Alla kategorier", 6, D("931000"), D("16.67"), D("14.07"), D("131000"), 5, D("85.93")),
         (KONSULT, 4, D("854000"), D("25.00"), D("6.32"), D("54000"), 3, D("93.68")),
@@ -242,10 +504,13 @@ def test_kpi_contract_expiry(golden):
     # months); its trailing 12-month spend is L02 6,000 + L13 3,000 - L14 500 = 8,500.
     # AVT-D ends 2026-01-31 (641 days: 12 to 24 months), can be extended to 2027-01-31;
     # spend L05 8,000 + L06 2,000 + L21 1,500 = 11,500.
-    got = rows(golden, """
+    got = rows(
+        golden,
+        """
         select contract_id, as_of_date, end_date, days_to_end, ends_within_12_months,
                ends_within_24_months, can_be_extended, trailing_12m_spend
-        from marts.kpi_contract_expiry order by end_date""")
+        from marts.kpi_contract_expiry order by end_date""",
+    )
     assert got == [
         ("AVT-A", dt.date(2024, 4, 30), dt.date(2025, 3, 14), 318, True, True, False, D("8500")),
         ("AVT-D", dt.date(2024, 4, 30), dt.date(2026, 1, 31), 641, False, True, True, D("11500")),
@@ -261,32 +526,107 @@ def test_kpi_supplier_segments(golden):
     #   partial (21,000 of 30,000 = 70 %), low -> routine; E 2.58 %, before 97.19 % -> C,
     #   none -> tail; D 0.23 % C none -> tail.
     # Vård (55,000): C 100 % A, full, high -> strategic.
-    got = rows(golden, """
+    got = rows(
+        golden,
+        """
         select category_level1, supplier_name, addressable_spend, share_of_category_pct,
                spend_class_abc, contract_status, contract_coverage_pct, dependence, segment
         from marts.kpi_supplier_segments where fiscal_year = 2024
-        order by category_level1, addressable_spend desc""")
+        order by category_level1, addressable_spend desc""",
+    )
     assert got == [
-        (KONSULT, "Storkonsult AB", D("800000"), D("93.68"), "A", "none", D("0.00"), "high", "at_risk"),
-        (KONSULT, "Konsultbyrån AB", D("30000"), D("3.51"), "B", "partial", D("70.00"), "low", "routine"),
-        (KONSULT, "Enskild firma (namn dolt)", D("22000"), D("2.58"), "C", "none", D("0.00"), "low", "tail"),
+        (
+            KONSULT,
+            "Storkonsult AB",
+            D("800000"),
+            D("93.68"),
+            "A",
+            "none",
+            D("0.00"),
+            "high",
+            "at_risk",
+        ),
+        (
+            KONSULT,
+            "Konsultbyrån AB",
+            D("30000"),
+            D("3.51"),
+            "B",
+            "partial",
+            D("70.00"),
+            "low",
+            "routine",
+        ),
+        (
+            KONSULT,
+            "Enskild firma (namn dolt)",
+            D("22000"),
+            D("2.58"),
+            "C",
+            "none",
+            D("0.00"),
+            "low",
+            "tail",
+        ),
         (KONSULT, "Allservice AB", D("2000"), D("0.23"), "C", "none", D("0.00"), "low", "tail"),
-        (KONTOR, "Kontorsbolaget AB", D("12500"), D("56.82"), "A", "partial", D("68.00"), "high", "strategic"),
-        (KONTOR, "Allservice AB", D("9500"), D("43.18"), "A", "full", D("100.00"), "medium", "strategic"),
-        (VARD, "Medtech AB", D("55000"), D("100.00"), "A", "full", D("100.00"), "high", "strategic"),
+        (
+            KONTOR,
+            "Kontorsbolaget AB",
+            D("12500"),
+            D("56.82"),
+            "A",
+            "partial",
+            D("68.00"),
+            "high",
+            "strategic",
+        ),
+        (
+            KONTOR,
+            "Allservice AB",
+            D("9500"),
+            D("43.18"),
+            "A",
+            "full",
+            D("100.00"),
+            "medium",
+            "strategic",
+        ),
+        (
+            VARD,
+            "Medtech AB",
+            D("55000"),
+            D("100.00"),
+            "A",
+            "full",
+            D("100.00"),
+            "high",
+            "strategic",
+        ),
     ]
 
 
 def test_no_personnummer_in_any_mart(golden):
     # The sole trader's personnummer, in any form, appears in no column of any mart.
-    tables = [r[0] for r in rows(golden, "select table_name from information_schema.tables "
-                                          "where table_schema = 'marts'")]
+    tables = [
+        r[0]
+        for r in rows(
+            golden, "select table_name from information_schema.tables where table_schema = 'marts'"
+        )
+    ]
     assert len(tables) >= 10
     for t in tables:
-        cols = [r[0] for r in rows(golden, f"select column_name from information_schema.columns "
-                                            f"where table_schema = 'marts' and table_name = '{t}'")]
+        cols = [
+            r[0]
+            for r in rows(
+                golden,
+                f"select column_name from information_schema.columns "
+                f"where table_schema = 'marts' and table_name = '{t}'",
+            )
+        ]
         concat = " || '|' || ".join(f"coalesce(cast({c} as varchar), '')" for c in cols)
-        hits = rows(golden, f"select count(*) from marts.{t} where regexp_matches({concat}, "
-                            f"'811218|8112189876|Anna Berg')")
+        hits = rows(
+            golden,
+            f"select count(*) from marts.{t} where regexp_matches({concat}, "
+            f"'811218|8112189876|Anna Berg')",
+        )
         assert hits == [(0,)], t
-

@@ -13,8 +13,10 @@ from spendkoll.errors import ConfigError, LoadFailed
 from spendkoll.loaders.run import load_source
 from spendkoll.paths import DataDir
 
-HEADER = ("verification_id;line_number;posting_date;invoice_date;invoice_number;"
-          "supplier_org_number;supplier_name;account;cost_centre;amount_excl_vat;vat;description")
+HEADER = (
+    "verification_id;line_number;posting_date;invoice_date;invoice_number;"
+    "supplier_org_number;supplier_name;account;cost_centre;amount_excl_vat;vat;description"
+)
 # Three lines, total 1000,50 + -200,25 + 12 345,00 = 13 145,25
 ROWS = [
     "V1;1;2024-03-05;2024-03-01;F100;556036-0793;Åhléns Östersund AB;6410;HSV01;1000,50;250,13;Kontorsmaterial",
@@ -24,8 +26,14 @@ ROWS = [
 TOTAL = Decimal("13145.25")
 
 
-def write(data: DataDir, name: str, text: str, encoding: str = "utf-8", newline: str = "\n",
-          landing: str = "ledger") -> Path:
+def write(
+    data: DataDir,
+    name: str,
+    text: str,
+    encoding: str = "utf-8",
+    newline: str = "\n",
+    landing: str = "ledger",
+) -> Path:
     folder = data.landing_for(landing)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / name
@@ -46,24 +54,31 @@ def totals(data: DataDir) -> tuple[int, Decimal]:
     return n, s
 
 
-@pytest.mark.parametrize(("encoding", "delim", "newline", "bom"), [
-    ("utf-8", ";", "\n", False),
-    ("utf-8", ";", "\r\n", True),
-    ("cp1252", "\t", "\r\n", False),
-    ("latin-1", ",", "\n", False),
-    ("utf-16", ";", "\r\n", True),  # Python writes the BOM
-    ("cp1252", ";", "\r", False),   # bare CR line endings
-])
-def test_encodings_separators_and_line_endings_load_the_same(data_dir, encoding, delim,
-                                                              newline, bom):
+@pytest.mark.parametrize(
+    ("encoding", "delim", "newline", "bom"),
+    [
+        ("utf-8", ";", "\n", False),
+        ("utf-8", ";", "\r\n", True),
+        ("cp1252", "\t", "\r\n", False),
+        ("latin-1", ",", "\n", False),
+        ("utf-16", ";", "\r\n", True),  # Python writes the BOM
+        ("cp1252", ";", "\r", False),  # bare CR line endings
+    ],
+)
+def test_encodings_separators_and_line_endings_load_the_same(
+    data_dir, encoding, delim, newline, bom
+):
     rows = ROWS
     header = HEADER
     if delim != ";":
         header = header.replace(";", delim)
         # a comma-separated file must quote its decimal-comma amounts
         rows = [delim.join(f'"{v}"' if "," in v else v for v in r.split(";")) for r in ROWS]
-    text = ("\ufeff" if bom and encoding.startswith("utf-8") else "") + \
-        "\n".join([header, *rows]) + "\n"
+    text = (
+        ("\ufeff" if bom and encoding.startswith("utf-8") else "")
+        + "\n".join([header, *rows])
+        + "\n"
+    )
     write(data_dir, "ledger_2024-03.csv", text, encoding, newline)
     [result] = load_source(source(), data_dir, KEY)
     assert (result.rows_in, result.rows_loaded, result.rows_quarantined) == (3, 3, 0)
@@ -72,15 +87,22 @@ def test_encodings_separators_and_line_endings_load_the_same(data_dir, encoding,
     names = {r[0] for r in con.execute("select supplier_name from raw.ledger_line").fetchall()}
     assert "Åhléns Östersund AB" in names
     # Both forms of the org number give one supplier key.
-    keys = con.execute("select distinct supplier_key from raw.ledger_line "
-                       "where supplier_id_status = 'orgnr'").fetchall()
+    keys = con.execute(
+        "select distinct supplier_key from raw.ledger_line where supplier_id_status = 'orgnr'"
+    ).fetchall()
     assert keys == [("556036-0793",)]
 
 
 def test_decimal_point_detected(data_dir):
-    rows = [r.replace("1000,50", "1000.50").replace("-200,25", "-200.25")
-            .replace("12 345,00", "12345").replace("250,13", "250.13")
-            .replace("-50,06", "-50.06").replace("3086,25", "3086.25") for r in ROWS]
+    rows = [
+        r.replace("1000,50", "1000.50")
+        .replace("-200,25", "-200.25")
+        .replace("12 345,00", "12345")
+        .replace("250,13", "250.13")
+        .replace("-50,06", "-50.06")
+        .replace("3086,25", "3086.25")
+        for r in ROWS
+    ]
     write(data_dir, "ledger_2024-03.csv", "\n".join([HEADER, *rows]) + "\n")
     load_source(source(), data_dir, KEY)
     assert totals(data_dir) == (3, TOTAL)
@@ -103,14 +125,22 @@ def test_bad_rows_are_quarantined_with_line_and_column(data_dir):
     con = db(data_dir)
     q = con.execute("select line, column_name, reason from raw.quarantine order by line").fetchall()
     assert [(ln, col) for ln, col, _ in q] == [
-        (3, "posting_date"), (5, "amount_excl_vat"), (6, None), (7, "account")]
+        (3, "posting_date"),
+        (5, "amount_excl_vat"),
+        (6, None),
+        (7, "account"),
+    ]
     assert "expected a date" in q[0][2]
     assert "decimal comma" in q[1][2]
     assert "TOO MANY COLUMNS" in q[2][2]
     assert q[3][2] == "required value is empty"
     # Good rows keep their own line numbers.
-    lines = [x[0] for x in con.execute(
-        "select source_line from raw.ledger_line order by source_line").fetchall()]
+    lines = [
+        x[0]
+        for x in con.execute(
+            "select source_line from raw.ledger_line order by source_line"
+        ).fetchall()
+    ]
     assert lines == [2, 4, 8]
 
 
@@ -129,8 +159,11 @@ def test_too_many_bad_rows_reject_the_whole_file(data_dir):
 
 
 def test_missing_required_column_rejects_and_names_it(data_dir):
-    write(data_dir, "ledger_2024-03.csv",
-          "\n".join([HEADER.replace("amount_excl_vat", "belopp"), *ROWS]) + "\n")
+    write(
+        data_dir,
+        "ledger_2024-03.csv",
+        "\n".join([HEADER.replace("amount_excl_vat", "belopp"), *ROWS]) + "\n",
+    )
     with pytest.raises(LoadFailed, match=r"line 1: expected a column 'amount_excl_vat'"):
         load_source(source(), data_dir, KEY)
 
@@ -175,8 +208,9 @@ def test_corrected_redelivery_replaces_the_month(data_dir):
     # March is now 999,99; April (1000,50) untouched.
     assert totals(data_dir) == (2, Decimal("999.99") + Decimal("1000.50"))
     con = db(data_dir)
-    statuses = dict(con.execute("select file_name || batch_id, status from raw.load_batch")
-                    .fetchall())
+    statuses = dict(
+        con.execute("select file_name || batch_id, status from raw.load_batch").fetchall()
+    )
     assert sorted(statuses.values()) == ["loaded", "loaded", "rejected", "replaced"]
 
 
@@ -191,29 +225,34 @@ def test_day_scope_replaces_only_the_days_in_the_file(data_dir):
 
 
 def test_file_without_dates_takes_period_from_file_name(data_dir):
-    cfg = source(format="mapped", columns={"account": "konto", "amount": "belopp",
-                                           "supplier_id": "orgnr"},
-                 period_from_filename=r"(?P<year>\d{4})-(?P<month>\d{2})")
+    cfg = source(
+        format="mapped",
+        columns={"account": "konto", "amount": "belopp", "supplier_id": "orgnr"},
+        period_from_filename=r"(?P<year>\d{4})-(?P<month>\d{2})",
+    )
     write(data_dir, "lev_2016-02.csv", "konto;belopp;orgnr\n6410;10.00;556036-0793\n")
     load_source(cfg, data_dir, KEY)
     con = db(data_dir)
-    assert con.execute("select posting_date::varchar, period, posting_date_derived "
-                       "from raw.ledger_line").fetchall() == [("2016-02-29", "2016-02", True)]
+    assert con.execute(
+        "select posting_date::varchar, period, posting_date_derived from raw.ledger_line"
+    ).fetchall() == [("2016-02-29", "2016-02", True)]
 
 
 def test_personnummer_never_in_clear_text_anywhere(data_dir):
     write(data_dir, "ledger_2024-03.csv", "\n".join([HEADER, *ROWS]) + "\n")
     load_source(source(), data_dir, KEY)
     con = db(data_dir)
-    row = con.execute("select supplier_key, supplier_id_status, supplier_name, supplier_id_raw "
-                      "from raw.ledger_line where cost_centre = 'PRIM01'").fetchone()
+    row = con.execute(
+        "select supplier_key, supplier_id_status, supplier_name, supplier_id_raw "
+        "from raw.ledger_line where cost_centre = 'PRIM01'"
+    ).fetchone()
     assert row[1] == "sole_trader" and row[0].startswith("PNR-")
     assert row[2] == "Enskild firma (namn dolt)" and row[3] is None
-    for (table,) in con.execute("select table_schema || '.' || table_name from "
-                                "information_schema.tables").fetchall():
+    for (table,) in con.execute(
+        "select table_schema || '.' || table_name from information_schema.tables"
+    ).fetchall():
         cols = [c[0] for c in con.execute(f"describe {table}").fetchall()]
-        text = " ".join(str(v) for r in con.execute(f"select * from {table}").fetchall()
-                        for v in r)
+        text = " ".join(str(v) for r in con.execute(f"select * from {table}").fetchall() for v in r)
         assert "8112189876" not in text.replace("-", ""), table
         assert "Anna Berg" not in text, (table, cols)
 

@@ -678,12 +678,23 @@ def test_added_line_changes_only_its_supplier_and_the_totals(
 
     def of_supplier_or_its_unit_month(row: dict[str, object]) -> bool:
         return of_supplier(row) or (row["org_unit_id"], row["period"]) == (
-            added["org_unit_id"], added["period"])
+            added["org_unit_id"],
+            added["period"],
+        )
 
-    assert_only_changed(before["dq_accounting_list"], after["dq_accounting_list"],
-                        of_supplier_or_its_unit_month, "dq_accounting_list")
-    unchanged = ("dim_contract", "dim_category", "dim_org_unit", "dq_contract_exceptions",
-                 "dq_rule_precision_judged")
+    assert_only_changed(
+        before["dq_accounting_list"],
+        after["dq_accounting_list"],
+        of_supplier_or_its_unit_month,
+        "dq_accounting_list",
+    )
+    unchanged = (
+        "dim_contract",
+        "dim_category",
+        "dim_org_unit",
+        "dq_contract_exceptions",
+        "dq_rule_precision_judged",
+    )
     for table in unchanged:
         assert before[table].rows == after[table].rows, table
     checked = {

@@ -20,12 +20,27 @@ from spendkoll.reporting.monthly import ORGANISATION, generate_monthly_reports
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
-KPIS = ("spend", "addressable_spend", "investment_spend", "non_addressable_spend",
-        "supplier_loyalty_pct", "category_compliance_pct", "small_invoice_share_pct",
-        "ecommerce_share_pct", "suppliers", "invoices")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+KPIS = (
+    "spend",
+    "addressable_spend",
+    "investment_spend",
+    "non_addressable_spend",
+    "supplier_loyalty_pct",
+    "category_compliance_pct",
+    "small_invoice_share_pct",
+    "ecommerce_share_pct",
+    "suppliers",
+    "invoices",
+)
 
 
 @pytest.fixture(scope="module")
@@ -54,11 +69,15 @@ def marts_figures(data: DataDir, unit: str) -> dict[str, object]:
     con = duckdb.connect(str(published_path(data)), read_only=True)
     try:
         if unit == ORGANISATION:
-            cur = con.execute("select * from marts.kpi_monthly_organisation "
-                              "where period = '2024-04'")
+            cur = con.execute(
+                "select * from marts.kpi_monthly_organisation where period = '2024-04'"
+            )
         else:
-            cur = con.execute("select * from marts.kpi_monthly_org_unit "
-                              "where period = '2024-04' and org_unit_id = ?", [unit])
+            cur = con.execute(
+                "select * from marts.kpi_monthly_org_unit "
+                "where period = '2024-04' and org_unit_id = ?",
+                [unit],
+            )
         names = [d[0] for d in cur.description]
         return dict(zip(names, cur.fetchone(), strict=True))
     finally:
@@ -69,14 +88,19 @@ def test_reports_open_offline_and_show_the_marts(reports, browser):
     data, made = reports
     # the organisation, HSV and PRIM in Swedish, HSV in English
     assert [(r.unit_id, r.path.name) for r in made] == [
-        (ORGANISATION, "index.html"), ("HSV", "HSV.html"), ("PRIM", "PRIM.html"),
-        (ORGANISATION, "index.en.html"), ("HSV", "HSV.en.html")]
+        (ORGANISATION, "index.html"),
+        ("HSV", "HSV.html"),
+        ("PRIM", "PRIM.html"),
+        (ORGANISATION, "index.en.html"),
+        ("HSV", "HSV.en.html"),
+    ]
     for report in made:
         page = browser.new_page(viewport={"width": 1100, "height": 900})
         requests: list[str] = []
         errors: list[str] = []
-        page.on("console", lambda m, errors=errors: errors.append(m.text)
-                if m.type == "error" else None)
+        page.on(
+            "console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None
+        )
         page.on("pageerror", lambda e, errors=errors: errors.append(str(e)))
 
         own_url = report.path.as_uri()

@@ -27,29 +27,36 @@ def land(data_dir, source_name: str, *files: Path) -> None:
 
 
 def test_orebro_full_month_loads_every_row_to_the_ore(data_dir):
-    land(data_dir, "orebro_ledger",
-         shared_file("real", "orebro-2016-03", "leverantorsfakturor_2016-03.csv"))
+    land(
+        data_dir,
+        "orebro_ledger",
+        shared_file("real", "orebro-2016-03", "leverantorsfakturor_2016-03.csv"),
+    )
     [r] = load_source(orebro_cfg(), data_dir, KEY)
     assert (r.rows_in, r.rows_loaded, r.rows_quarantined) == (68_021, 68_021, 0)
     assert r.amount_loaded == Decimal("450187283.39")
     con = duckdb.connect(str(data_dir.warehouse), read_only=True)
     n, total, period, day = con.execute(
-        "select count(*), sum(amount), min(period), max(posting_date)::varchar "
-        "from raw.ledger_line").fetchone()
+        "select count(*), sum(amount), min(period), max(posting_date)::varchar from raw.ledger_line"
+    ).fetchone()
     assert (n, total, period, day) == (68_021, Decimal("450187283.39"), "2016-03", "2016-03-31")
     # Bad supplier ids are flagged, not dropped: SAKNAS and blanks are missing,
     # numbers failing the Luhn check are invalid.
-    flagged = dict(con.execute(
-        "select supplier_id_status, count(*) from raw.ledger_line "
-        "where supplier_id_status in ('missing', 'invalid') group by 1").fetchall())
+    flagged = dict(
+        con.execute(
+            "select supplier_id_status, count(*) from raw.ledger_line "
+            "where supplier_id_status in ('missing', 'invalid') group by 1"
+        ).fetchall()
+    )
     assert flagged["missing"] >= 4 and flagged["invalid"] >= 1
     assert r.rows_flagged == sum(flagged.values())
-    assert con.execute("select count(*) from raw.ledger_line where supplier_id_raw = 'SAKNAS'"
-                       ).fetchone() == (4,)
+    assert con.execute(
+        "select count(*) from raw.ledger_line where supplier_id_raw = 'SAKNAS'"
+    ).fetchone() == (4,)
     # Account "46362 Köp medicinskt färdigbeh" is split into number and text.
-    assert con.execute("select account, account_text from raw.ledger_line "
-                       "where source_line = 2").fetchone() == ("46362",
-                                                              "Köp medicinskt färdigbeh")
+    assert con.execute(
+        "select account, account_text from raw.ledger_line where source_line = 2"
+    ).fetchone() == ("46362", "Köp medicinskt färdigbeh")
 
 
 def test_orebro_fixture_sample(data_dir):
@@ -90,10 +97,13 @@ def test_every_sie_example_loads_or_is_rejected_with_a_reason(data_dir):
     assert "declares #FORMAT PC8 but is UTF-8" in results["SIE4_Exempelfil_med_underdim.SE"].message
     con = duckdb.connect(str(data_dir.warehouse), read_only=True)
     # MAMUT: the supplier (dim 9) on the payables line reaches the cost lines.
-    assert con.execute(
-        "select count(*) from raw.ledger_line l join raw.load_batch b using (batch_id) "
-        "where b.file_name = 'MAMUT_SIE4_EXPORT.SE' and supplier_id_raw is not null"
-    ).fetchone()[0] > 0
+    assert (
+        con.execute(
+            "select count(*) from raw.ledger_line l join raw.load_batch b using (batch_id) "
+            "where b.file_name = 'MAMUT_SIE4_EXPORT.SE' and supplier_id_raw is not null"
+        ).fetchone()[0]
+        > 0
+    )
 
 
 def test_sie_golden_file(data_dir):
@@ -107,16 +117,43 @@ def test_sie_golden_file(data_dir):
     rows = con.execute(
         "select verification_id, posting_date::varchar, account, account_text, amount, "
         "invoice_number, supplier_key, supplier_name, cost_centre from raw.ledger_line "
-        "order by source_line").fetchall()
+        "order by source_line"
+    ).fetchall()
     assert rows == [
-        ("A-1", "2024-01-15", "4010", "Läkemedel", Decimal("1000.00"), "1001", "556036-0793",
-         "Apoteksbolaget AB", "HSV01"),
-        ("A-1", "2024-01-15", "6410", "Kontorsmaterial", Decimal("200.50"), "1001",
-         "556036-0793", "Apoteksbolaget AB", "HSV01"),
-        ("A-2", "2024-01-20", "4010", "Läkemedel", Decimal("-300.00"), "1002", "556036-0793",
-         "Apoteksbolaget AB", "HSV01"),
-        ("A-3", "2024-01-31", "6410", "Kontorsmaterial", Decimal("75.25"), None, None, None,
-         None),
+        (
+            "A-1",
+            "2024-01-15",
+            "4010",
+            "Läkemedel",
+            Decimal("1000.00"),
+            "1001",
+            "556036-0793",
+            "Apoteksbolaget AB",
+            "HSV01",
+        ),
+        (
+            "A-1",
+            "2024-01-15",
+            "6410",
+            "Kontorsmaterial",
+            Decimal("200.50"),
+            "1001",
+            "556036-0793",
+            "Apoteksbolaget AB",
+            "HSV01",
+        ),
+        (
+            "A-2",
+            "2024-01-20",
+            "4010",
+            "Läkemedel",
+            Decimal("-300.00"),
+            "1002",
+            "556036-0793",
+            "Apoteksbolaget AB",
+            "HSV01",
+        ),
+        ("A-3", "2024-01-31", "6410", "Kontorsmaterial", Decimal("75.25"), None, None, None, None),
     ]
 
 

@@ -61,8 +61,9 @@ def reconcile(con: duckdb.DuckDBPyConnection) -> Decimal:
         assert (raw_n, raw_amount) == (mart_n, mart_amount), period
     total = sum((r[3] for r in rows), Decimal(0))
     assert total == rows[0][5]  # the batch log agrees
-    for period, raw_amount, monthly, per_unit, org, raw_n, monthly_n, unit_n, org_n in \
-            con.execute(KPI_PERIODS).fetchall():
+    for period, raw_amount, monthly, per_unit, org, raw_n, monthly_n, unit_n, org_n in con.execute(
+        KPI_PERIODS
+    ).fetchall():
         assert raw_amount == monthly == per_unit == org, period
         assert raw_n == monthly_n == unit_n == org_n, period
     for year, raw_amount, spend, classes in con.execute(KPI_YEARS).fetchall():
@@ -81,8 +82,9 @@ def test_orebro_reconciles_and_every_krona_is_classified(data_dir):
     con = duckdb.connect(str(data_dir.warehouse), read_only=True)
     assert reconcile(con) == Decimal("450187283.39")
     assert con.execute("select count(*) from marts.fct_spend").fetchone() == (68_021,)
-    unclassified = con.execute("select count(*) from marts.fct_spend "
-                               "where spend_class = 'unclassified'").fetchone()[0]
+    unclassified = con.execute(
+        "select count(*) from marts.fct_spend where spend_class = 'unclassified'"
+    ).fetchone()[0]
     assert unclassified == 0
     share = con.execute("""
         select sum(amount) filter (where category_level1 <> 'Oklassificerat') / sum(amount)
@@ -93,27 +95,41 @@ def test_orebro_reconciles_and_every_krona_is_classified(data_dir):
         select addressable_spend, non_addressable_spend, internal_spend, investment_spend,
                small_invoice_share_pct, invoices, suppliers
         from marts.kpi_yearly""").fetchall() == [
-        (Decimal("193668666.98"), Decimal("216700954.57"), Decimal("25854628.90"),
-         Decimal("13963032.94"), Decimal("89.86"), 22463, 1790)]
+        (
+            Decimal("193668666.98"),
+            Decimal("216700954.57"),
+            Decimal("25854628.90"),
+            Decimal("13963032.94"),
+            Decimal("89.86"),
+            22463,
+            1790,
+        )
+    ]
     assert con.execute("""
         select suppliers, suppliers_behind_80_pct, spend_share_smallest_94_pct
         from marts.kpi_supplier_concentration where scope = 'overall'""").fetchall() == [
-        (1503, Decimal("8.38"), Decimal("25.94"))]
+        (1503, Decimal("8.38"), Decimal("25.94"))
+    ]
     # The 28 bad supplier ids are in the controller's exceptions list, with file and line:
     # 22 missing (3 of them foreign company names: DQ11, e.g. RETI E MOBILITA SRL;
     # VERLAG KUNSTFORUM has no company form, the AG in VERLAG is no word of its own)
     # and 6 failing the Luhn check.
-    assert dict(con.execute("""
+    assert dict(
+        con.execute("""
         select rule_id, count(*) from marts.dq_invoice_exceptions
-        where rule_id in ('DQ09', 'DQ10', 'DQ11') group by rule_id""").fetchall()) == {
-        "DQ09": 19, "DQ10": 6, "DQ11": 3}
-    assert con.execute("""
+        where rule_id in ('DQ09', 'DQ10', 'DQ11') group by rule_id""").fetchall()
+    ) == {"DQ09": 19, "DQ10": 6, "DQ11": 3}
+    assert (
+        con.execute("""
         select count(*) from marts.dq_invoice_exceptions
         where rule_id in ('DQ09', 'DQ10', 'DQ11')
-          and source_file = 'leverantorsfakturor_2016-03.csv' and source_line > 1""").fetchone() == (28,)
+          and source_file = 'leverantorsfakturor_2016-03.csv' and source_line > 1""").fetchone()
+        == (28,)
+    )
     # No date column: possible duplicates by date are not guessed.
-    assert con.execute("select count(*) from marts.dq_invoice_exceptions "
-                       "where rule_id = 'DQ08'").fetchone() == (0,)
+    assert con.execute(
+        "select count(*) from marts.dq_invoice_exceptions where rule_id = 'DQ08'"
+    ).fetchone() == (0,)
 
 
 def test_demo_region_reconciles_per_period(data_dir):
@@ -127,6 +143,7 @@ def test_demo_region_reconciles_per_period(data_dir):
     reconcile(con)
     assert con.execute("select count(distinct period) from marts.fct_spend").fetchone() == (24,)
     # No clear-text personnummer: sole traders appear by pseudonym only.
-    keys = con.execute("select distinct supplier_key from marts.fct_spend "
-                       "where supplier_id_status = 'sole_trader'").fetchall()
+    keys = con.execute(
+        "select distinct supplier_key from marts.fct_spend where supplier_id_status = 'sole_trader'"
+    ).fetchall()
     assert keys and all(k[0].startswith("PNR-") for k in keys)

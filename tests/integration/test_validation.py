@@ -44,16 +44,21 @@ def test_clean_data_passes_and_only_new_batches_are_validated(data_dir):
     assert ("raw_ledger_line", "ledger_2024.csv") in targets
     assert ("raw_contract", "contracts.csv") in targets
     # the fixture's missing supplier ids are a reported warning, not a blocker
-    assert failed(raw) == {("raw_ledger_line", "expect_column_values_to_not_be_null",
-                            "supplier_key", "warning")}
-    ledger_null = next(o for o in raw.outcomes if o.column == "supplier_key"
-                       and o.expectation == "expect_column_values_to_not_be_null")
+    assert failed(raw) == {
+        ("raw_ledger_line", "expect_column_values_to_not_be_null", "supplier_key", "warning")
+    }
+    ledger_null = next(
+        o
+        for o in raw.outcomes
+        if o.column == "supplier_key" and o.expectation == "expect_column_values_to_not_be_null"
+    )
     assert (ledger_null.element_count, ledger_null.unexpected_count) == (DQ_LINES, 3)
     marts = v.validate_marts()
     # Y01 (account 9999) is unclassified: a warning, the run goes on.
     assert marts.passed, marts.summary()
-    assert failed(marts) == {("marts_dataset", "expect_column_values_to_be_between",
-                              "unclassified_lines", "warning")}
+    assert failed(marts) == {
+        ("marts_dataset", "expect_column_values_to_be_between", "unclassified_lines", "warning")
+    }
     observed = {o.column: o.observed for o in marts.outcomes}
     assert observed["reconciliation_amount_diff"] == "0"
     assert observed["personnummer_in_marts"] == "0"
@@ -62,8 +67,9 @@ def test_clean_data_passes_and_only_new_batches_are_validated(data_dir):
     again = Validator(data_dir, build_docs=False).validate_raw()
     assert {o.suite for o in again.outcomes} == {"raw_dataset"}
     con = duckdb.connect(str(data_dir.warehouse), read_only=True)
-    assert con.execute("select count(distinct run_id) from quality.validation_result"
-                       ).fetchone() == (3,)
+    assert con.execute(
+        "select count(distinct run_id) from quality.validation_result"
+    ).fetchone() == (3,)
 
 
 def test_blocking_failures(data_dir, monkeypatch):
@@ -72,16 +78,22 @@ def test_blocking_failures(data_dir, monkeypatch):
     monkeypatch.setenv("SPENDKOLL_LAST_FISCAL_YEAR", "2023")
     raw = Validator(data_dir, build_docs=False).validate_raw()
     assert not raw.passed
-    assert ("raw_ledger_line", "expect_column_values_to_be_between", "posting_year",
-            "blocking") in failed(raw)
+    assert (
+        "raw_ledger_line",
+        "expect_column_values_to_be_between",
+        "posting_year",
+        "blocking",
+    ) in failed(raw)
     assert "posting_year" in raw.summary() and "ledger_2024.csv" in raw.summary()
     # A personnummer in a mart, and a line missing from fct_spend, block publication;
     # a date-shaped number that fails the check digit is not a personnummer.
     with duckdb.connect(str(data_dir.warehouse)) as con:
-        con.execute("create table marts.leak as select 'Anna 811218-9876' as note "
-                    "union all select 'ref 2403151235' "
-                    # a pseudonym whose hex holds a valid-looking personnummer (seen at 1M lines)
-                    "union all select 'PNR-2604834676c6d966'")
+        con.execute(
+            "create table marts.leak as select 'Anna 811218-9876' as note "
+            "union all select 'ref 2403151235' "
+            # a pseudonym whose hex holds a valid-looking personnummer (seen at 1M lines)
+            "union all select 'PNR-2604834676c6d966'"
+        )
         con.execute("delete from marts.fct_spend where verification_id = 'X01'")
     marts = Validator(data_dir, build_docs=False).validate_marts()
     observed = {o.column: o.observed for o in marts.outcomes}
@@ -89,7 +101,10 @@ def test_blocking_failures(data_dir, monkeypatch):
     assert observed["reconciliation_line_diff"] == "1"
     assert observed["reconciliation_amount_diff"] == "300"
     assert {o.column for o in marts.blocking} == {
-        "personnummer_in_marts", "reconciliation_line_diff", "reconciliation_amount_diff"}
+        "personnummer_in_marts",
+        "reconciliation_line_diff",
+        "reconciliation_amount_diff",
+    }
 
 
 def test_validation_streams_bounded_chunks(data_dir, monkeypatch):
@@ -110,11 +125,17 @@ def test_validation_streams_bounded_chunks(data_dir, monkeypatch):
     # No frame larger than a chunk, and the ledger came in many of them.
     assert max(sizes) <= 500 and len(sizes) > 40
     con = duckdb.connect(str(data_dir.warehouse), read_only=True)
-    per_file = dict(con.execute(
-        "select b.file_name, count(*) from raw.ledger_line l join raw.load_batch b "
-        "using (batch_id) group by 1").fetchall())
-    counted = {o.target: o.element_count for o in report.outcomes
-               if o.suite == "raw_ledger_line" and o.column == "posting_date"}
+    per_file = dict(
+        con.execute(
+            "select b.file_name, count(*) from raw.ledger_line l join raw.load_batch b "
+            "using (batch_id) group by 1"
+        ).fetchall()
+    )
+    counted = {
+        o.target: o.element_count
+        for o in report.outcomes
+        if o.suite == "raw_ledger_line" and o.column == "account"
+    }
     assert counted == per_file  # chunk counts add up to each file's rows
 
 
@@ -132,9 +153,11 @@ def test_report_and_publication(data_dir):
     # The XLSX is the list to accounting: the lines on the list (marts.dq_accounting_list,
     # all months, newest first), exception_id first, the decision columns to fill in.
     con = duckdb.connect(str(data_dir.warehouse), read_only=True)
-    listed = con.execute("select exception_id from marts.dq_accounting_list where on_list "
-                         "order by period desc, org_unit_id, rank_in_unit_month, "
-                         "exception_id").fetchall()
+    listed = con.execute(
+        "select exception_id from marts.dq_accounting_list where on_list "
+        "order by period desc, org_unit_id, rank_in_unit_month, "
+        "exception_id"
+    ).fetchall()
     con.close()
     assert listed and first.on_list == len(listed)
     wb = load_workbook(first.xlsx)
@@ -169,7 +192,9 @@ def test_report_and_publication(data_dir):
     old.close()  # (DuckDB shares one open database per path within a process)
     new = duckdb.connect(str(path), read_only=True)
     assert new.execute("select published_at from published").fetchone() != stamp
-    assert new.execute("select count(*) from marts.dq_invoice_exceptions").fetchone() == (len(EXPECTED),)
+    assert new.execute("select count(*) from marts.dq_invoice_exceptions").fetchone() == (
+        len(EXPECTED),
+    )
     assert not list(path.parent.glob(".*.tmp"))
     # Parquet: one file per mart, the fact table partitioned by fiscal year, behind a
     # symlink switched atomically; the previous version stays for readers still on it.
@@ -178,9 +203,10 @@ def test_report_and_publication(data_dir):
     assert (parquet / "kpi_monthly.parquet").exists()
     assert (parquet / "fct_spend" / "fiscal_year=2024").is_dir()
     pq = duckdb.connect()
-    assert pq.execute(f"select count(*), sum(amount) from read_parquet('{parquet}/fct_spend/*/*.parquet', "
-                      "hive_partitioning = true)").fetchone() == (DQ_LINES, new.execute(
-                          "select sum(amount) from marts.fct_spend").fetchone()[0])
+    assert pq.execute(
+        f"select count(*), sum(amount) from read_parquet('{parquet}/fct_spend/*/*.parquet', "
+        "hive_partitioning = true)"
+    ).fetchone() == (DQ_LINES, new.execute("select sum(amount) from marts.fct_spend").fetchone()[0])
     # one version folder holds both; `current` is switched once per publish
     versions = [p for p in (parquet.parent / "versions").iterdir() if p.is_dir()]
     assert len(versions) == 2 and parquet.resolve() == max(versions) / "parquet"
@@ -188,8 +214,13 @@ def test_report_and_publication(data_dir):
 
 
 def test_suites_are_valid_gx_json():
-    for name in ("raw_ledger_line", "raw_contract", "raw_ecommerce_order", "raw_dataset",
-                 "marts_dataset"):
+    for name in (
+        "raw_ledger_line",
+        "raw_contract",
+        "raw_ecommerce_order",
+        "raw_dataset",
+        "marts_dataset",
+    ):
         spec = validation.load_suite_json(name)
         assert spec["name"] == name and spec["expectations"]
         for e in spec["expectations"]:
@@ -202,13 +233,19 @@ def test_a_pseudonym_is_not_a_personnummer():
     1-million-line benchmark met PNR-2604834676c6d966); only a clear-text one fails."""
     import pandas as pd
 
-    frame = pd.DataFrame({"supplier_key": ["PNR-2604834676c6d966", "556036-0793"],
-                          "supplier_id_raw": [None, "5560360793"]})
+    frame = pd.DataFrame(
+        {
+            "supplier_key": ["PNR-2604834676c6d966", "556036-0793"],
+            "supplier_id_raw": [None, "5560360793"],
+        }
+    )
     cfg = validation.load_suite_json("raw_ledger_line")
-    checks = [e for e in cfg["expectations"]
-              if e["type"] == "expect_column_values_to_not_match_regex"]
+    checks = [
+        e for e in cfg["expectations"] if e["type"] == "expect_column_values_to_not_match_regex"
+    ]
     assert len(checks) == 2
     import re
+
     for e in checks:
         pattern = re.compile(e["kwargs"]["regex"])
         assert not any(pattern.search(str(x)) for x in frame[e["kwargs"]["column"]].dropna())
@@ -224,11 +261,14 @@ def test_personnummer_scan_reads_rows_built_since_the_last_clean_scan(data_dir):
 
     assert pnr() == "0"
     with duckdb.connect(str(data_dir.warehouse)) as con:
-        (clean_to,) = con.execute("select clean_to from quality.pnr_scan "
-                                  "where table_name = 'fct_spend'").fetchone()
+        (clean_to,) = con.execute(
+            "select clean_to from quality.pnr_scan where table_name = 'fct_spend'"
+        ).fetchone()
         assert clean_to == con.execute("select max(built_at) from marts.fct_spend").fetchone()[0]
         # a line rebuilt by a later build, with a personnummer in clear text
-        con.execute("update marts.fct_spend set supplier_name = 'Anna 811218-9876', "
-                    "built_at = built_at + interval 1 day where verification_id = 'X01'")
+        con.execute(
+            "update marts.fct_spend set supplier_name = 'Anna 811218-9876', "
+            "built_at = built_at + interval 1 day where verification_id = 'X01'"
+        )
     assert pnr() == "1"
     assert pnr() == "1"  # a scan that finds one moves no mark

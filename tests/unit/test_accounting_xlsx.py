@@ -21,12 +21,23 @@ HOSTILE = ['=HYPERLINK("http://x","y")', "+1+1", "-2", "@SUM(A1)", "\t=1+1", "\r
 
 def row(i: int, supplier: str, explanation: str = "Konto 6410 men leverantören ...") -> tuple:
     values = {
-        "exception_id": f"EX-{i:04d}", "org_unit_id": "HSV", "org_unit_name": "Hälso- och sjukvård",
-        "period": "2025-12", "posting_date": date(2025, 12, 3), "supplier_name": supplier,
-        "verification_id": f"V{i}", "invoice_number": "=1+2", "account": "6410",
-        "amount": Decimal("12345.67"), "rule_ids": "DQ14,DQ02", "explanation": explanation,
-        "suggested_account": "4010", "suggested_category": "VM-MF Medicinska förbrukningsartiklar",
-        "amount_at_stake": Decimal("-500.00"), "score": Decimal("0.875"), "status": "new",
+        "exception_id": f"EX-{i:04d}",
+        "org_unit_id": "HSV",
+        "org_unit_name": "Hälso- och sjukvård",
+        "period": "2025-12",
+        "posting_date": date(2025, 12, 3),
+        "supplier_name": supplier,
+        "verification_id": f"V{i}",
+        "invoice_number": "=1+2",
+        "account": "6410",
+        "amount": Decimal("12345.67"),
+        "rule_ids": "DQ14,DQ02",
+        "explanation": explanation,
+        "suggested_account": "4010",
+        "suggested_category": "VM-MF Medicinska förbrukningsartiklar",
+        "amount_at_stake": Decimal("-500.00"),
+        "score": Decimal("0.875"),
+        "status": "new",
     }
     return tuple(values[c] for c in SOURCE_COLUMNS)
 

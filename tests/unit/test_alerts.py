@@ -26,6 +26,8 @@ def test_email_notifier_when_configured(monkeypatch):
 def test_log_failure_writes_the_alert_log(tmp_path, monkeypatch):
     monkeypatch.setenv("SPENDKOLL_DATA_DIR", str(tmp_path))
     ti = SimpleNamespace(dag_id="spendkoll_transform", task_id="validate_marts")
-    log_failure({"ti": ti, "run_id": "manual__1", "exception": ValueError("reconciliation\nfailed")})
+    log_failure(
+        {"ti": ti, "run_id": "manual__1", "exception": ValueError("reconciliation\nfailed")}
+    )
     line = (tmp_path / "alerts.log").read_text(encoding="utf-8")
     assert "FAILED spendkoll_transform.validate_marts run manual__1: reconciliation failed" in line

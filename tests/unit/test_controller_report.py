@@ -28,11 +28,28 @@ def test_csv_text_that_looks_like_a_formula_gets_an_apostrophe(tmp_path):
 def test_planted_precision_from_dq_eval_json(tmp_path):
     path = tmp_path / "dq_eval.json"
     assert read_eval(path)["precision"] == {}  # absent: nothing, no error
-    path.write_text(json.dumps({"measured_on": "Örebro", "summary": {
-        "mapped": {"score": {"families": {"wrong_category": {"by_rule": {"DQ02": 3}}},
-                             "untouched_by_rule": {"DQ02": 1, "DQ09": 5}}},
-        "spec": {"score": {"families": {"duplicate": {"by_rule": {"DQ07": 2, "DQ02": 1}}},
-                           "untouched_by_rule": {"DQ02": 3, "DQ07": 0}}}}}), encoding="utf-8")
+    path.write_text(
+        json.dumps(
+            {
+                "measured_on": "Örebro",
+                "summary": {
+                    "mapped": {
+                        "score": {
+                            "families": {"wrong_category": {"by_rule": {"DQ02": 3}}},
+                            "untouched_by_rule": {"DQ02": 1, "DQ09": 5},
+                        }
+                    },
+                    "spec": {
+                        "score": {
+                            "families": {"duplicate": {"by_rule": {"DQ07": 2, "DQ02": 1}}},
+                            "untouched_by_rule": {"DQ02": 3, "DQ07": 0},
+                        }
+                    },
+                },
+            }
+        ),
+        encoding="utf-8",
+    )
     got = read_eval(path)
     assert got["precision"] == {"DQ02": 0.5, "DQ07": 1.0, "DQ09": 0.0}
     assert got["note"] == "Örebro" and not got["error"]

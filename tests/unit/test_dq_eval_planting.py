@@ -122,7 +122,10 @@ def test_counts_truth_and_one_planting_per_line(tmp_path, variant):
             if family is None and not ln.partner:
                 r = real[line - 2]
                 assert (row["leverantor_id"], row["fakturanummer"], row["konto_nr"]) == (
-                    r.supplier_id, r.invoice_number, r.account)
+                    r.supplier_id,
+                    r.invoice_number,
+                    r.account,
+                )
                 assert Decimal(row["nettobelopp"].replace(",", ".")) == r.amount
 
 
@@ -155,7 +158,10 @@ def test_the_planted_values_are_what_the_truth_says(tmp_path):
         elif ln.family in ("duplicate_invoice", "near_duplicate"):
             orig = file_rows[ln.origin]
             assert (row["leverantor_id"], row["nettobelopp"], row["konto_nr"]) == (
-                orig["leverantor_id"], orig["nettobelopp"], orig["konto_nr"])
+                orig["leverantor_id"],
+                orig["nettobelopp"],
+                orig["konto_nr"],
+            )
             assert row["verifikationsnummer"] != orig["verifikationsnummer"]
             assert row["bokforingsdatum"] != orig["bokforingsdatum"]
             same_number = row["fakturanummer"] == orig["fakturanummer"]
@@ -175,7 +181,8 @@ def test_spec_rewrite_has_one_voucher_and_one_date_per_invoice(tmp_path):
     for ln, row in zip(p.lines, file_rows, strict=True):
         group = (str(ln.copy_group),) if ln.copy_group else ()
         per_invoice[(*group, row["leverantor"], row["fakturanummer"])].add(
-            (row["verifikationsnummer"], row["bokforingsdatum"]))
+            (row["verifikationsnummer"], row["bokforingsdatum"])
+        )
         per_voucher[row["verifikationsnummer"]].add((row["leverantor"], row["fakturanummer"]))
         assert row["bokforingsdatum"][:7] == "2016-03" or ln.copy_group
     assert all(len(v) == 1 for v in per_invoice.values())
@@ -198,15 +205,27 @@ def test_reproducible_per_seed(tmp_path):
         assert a.read_bytes() != c.read_bytes()
     # the families both variants have are planted on the same lines
     m = {ln.origin: ln.family for ln in ev.plant(SAMPLE, "mapped", 9, 3, rules=RULES).lines}
-    s = {ln.origin: ln.family for ln in ev.plant(SAMPLE, "spec", 9, 3, rules=RULES).lines
-         if ln.copy_group is None}
+    s = {
+        ln.origin: ln.family
+        for ln in ev.plant(SAMPLE, "spec", 9, 3, rules=RULES).lines
+        if ln.copy_group is None
+    }
     assert {o: f for o, f in s.items() if f in ev.LINE_FAMILIES} == {
-        o: f for o, f in m.items() if f}
+        o: f for o, f in m.items() if f
+    }
 
 
 def test_scoring_arithmetic_on_a_hand_built_case():
-    truth = {2: "unknown_account", 3: "unknown_account", 4: "duplicate_invoice",
-             5: None, 6: None, 7: None, 8: None, 9: None}
+    truth = {
+        2: "unknown_account",
+        3: "unknown_account",
+        4: "duplicate_invoice",
+        5: None,
+        6: None,
+        7: None,
+        8: None,
+        9: None,
+    }
     partners = {9}
     flags = {
         2: [("DQ01", "warning"), ("DQ02", "warning")],  # caught
@@ -217,11 +236,15 @@ def test_scoring_arithmetic_on_a_hand_built_case():
         9: [("DQ07", "warning")],  # a partner: neither planted nor untouched
         99: [("DQ01", "warning")],  # not a line of the file: ignored
     }
-    s = ev.score(truth, flags, partners, on_list={2, 5, 9},
-                 eligible={"unknown_account": 10, "duplicate_invoice": 5},
-                 families=["unknown_account", "duplicate_invoice", "vat_off_rate"])
-    ua, dup, vat = (s.families[f] for f in ("unknown_account", "duplicate_invoice",
-                                            "vat_off_rate"))
+    s = ev.score(
+        truth,
+        flags,
+        partners,
+        on_list={2, 5, 9},
+        eligible={"unknown_account": 10, "duplicate_invoice": 5},
+        families=["unknown_account", "duplicate_invoice", "vat_off_rate"],
+    )
+    ua, dup, vat = (s.families[f] for f in ("unknown_account", "duplicate_invoice", "vat_off_rate"))
     assert (ua.planted, ua.caught, ua.recall, ua.eligible) == (2, 1, 0.5, 10)
     assert ua.by_rule == {"DQ01": 1, "DQ02": 1, "DQ03": 1}
     assert (dup.planted, dup.caught, dup.recall, dup.by_rule) == (1, 1, 1.0, {"DQ07": 1})

@@ -14,10 +14,17 @@ def c(cell: str | None):
     return classify_supplier_id(cell, KEY, TODAY)
 
 
-@pytest.mark.parametrize("cell", [
-    "556036-0793", "5560360793", "165560360793", "SE556036079301", " 556036-0793 ",
-    "SE 556036-0793 01",
-])
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "556036-0793",
+        "5560360793",
+        "165560360793",
+        "SE556036079301",
+        " 556036-0793 ",
+        "SE 556036-0793 01",
+    ],
+)
 def test_org_number_forms_give_one_key(cell):
     sid = c(cell)
     assert sid.status is IdStatus.ORGNR

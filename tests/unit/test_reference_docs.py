@@ -14,7 +14,8 @@ def test_readme_tables_are_generated_from_the_seeds() -> None:
     readme = (project_root() / "README.md").read_text(encoding="utf-8")
     assert render(readme) == readme, (
         "README.md's generated tables are out of date: run "
-        "`.venv/bin/python -m spendkoll.reference_docs`")
+        "`.venv/bin/python -m spendkoll.reference_docs`"
+    )
 
 
 def test_category_table_lists_every_category_of_the_seed() -> None:

@@ -19,8 +19,16 @@ def _product_files():
     root = project_root()
     for folder in ("src", "dags", "dbt_project", "include", "plugins"):
         for path in (root / folder).rglob("*"):
-            if path.is_file() and path.suffix in (".py", ".yml", ".yaml", ".sql", ".toml",
-                                                  ".cfg", ".sh", ".md"):
+            if path.is_file() and path.suffix in (
+                ".py",
+                ".yml",
+                ".yaml",
+                ".sql",
+                ".toml",
+                ".cfg",
+                ".sh",
+                ".md",
+            ):
                 yield path
     for name in ("docker-compose.yml", "Dockerfile", "Makefile", "README.md"):
         yield root / name
@@ -67,14 +75,18 @@ def test_values_are_read_again_when_the_environment_changes(monkeypatch) -> None
     assert settings().freshness_blocking is False
 
 
-@pytest.mark.parametrize(("name", "value", "expected"), [
-    ("SPENDKOLL_TASK_RETRIES", "many", "an integer from 0 to 20"),
-    ("SPENDKOLL_REPORT_DAY", "31", "a day of the month from 1 to 28"),
-    ("SPENDKOLL_FRESHNESS_BLOCKING", "perhaps", "true or false"),
-    ("SPENDKOLL_MAX_LINE_AMOUNT", "1 000 kr", "an amount in SEK"),
-])
-def test_a_wrong_value_names_the_variable_and_what_was_expected(monkeypatch, name, value,
-                                                               expected) -> None:
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("SPENDKOLL_TASK_RETRIES", "many", "an integer from 0 to 20"),
+        ("SPENDKOLL_REPORT_DAY", "31", "a day of the month from 1 to 28"),
+        ("SPENDKOLL_FRESHNESS_BLOCKING", "perhaps", "true or false"),
+        ("SPENDKOLL_MAX_LINE_AMOUNT", "1 000 kr", "an amount in SEK"),
+    ],
+)
+def test_a_wrong_value_names_the_variable_and_what_was_expected(
+    monkeypatch, name, value, expected
+) -> None:
     monkeypatch.setenv(name, value)
     with pytest.raises(ConfigError, match=re.escape(f"{name}={value!r}: expected {expected}")):
         settings()

@@ -57,12 +57,41 @@ ECOMMERCE_SHARE = 0.05
 INVESTMENT_MIN_SEK = 28_650  # half the 2024 price base amount (prisbasbelopp 57,300)
 MISCODED_SHARE = 0.004
 LEDGER_COLUMNS = (
-    "verification_id", "line_number", "posting_date", "invoice_date", "invoice_number",
-    "supplier_org_number", "supplier_name", "account", "cost_centre", "amount_excl_vat", "vat",
+    "verification_id",
+    "line_number",
+    "posting_date",
+    "invoice_date",
+    "invoice_number",
+    "supplier_org_number",
+    "supplier_name",
+    "account",
+    "cost_centre",
+    "amount_excl_vat",
+    "vat",
     "description",
 )
-WORDS = ("Nord", "Jämt", "Fjäll", "Sigma", "Medi", "Vård", "Bygg", "Data", "Care", "Tekno",
-         "Frost", "Storsjö", "Alfa", "Norrland", "Öst", "Väst", "Berg", "Skog", "Lab", "Pro")
+WORDS = (
+    "Nord",
+    "Jämt",
+    "Fjäll",
+    "Sigma",
+    "Medi",
+    "Vård",
+    "Bygg",
+    "Data",
+    "Care",
+    "Tekno",
+    "Frost",
+    "Storsjö",
+    "Alfa",
+    "Norrland",
+    "Öst",
+    "Väst",
+    "Berg",
+    "Skog",
+    "Lab",
+    "Pro",
+)
 ENDINGS = ("AB", "Sverige AB", "Nordic AB", "& Co HB", "Ekonomisk förening", "Service AB")
 FIRST = ("Anna", "Erik", "Maria", "Lars", "Karin", "Per", "Eva", "Johan", "Sara", "Nils")
 LAST = ("Andersson", "Berg", "Persson", "Olsson", "Lind", "Holm", "Ek", "Strand", "Nyberg")
@@ -89,8 +118,12 @@ def _luhn_complete(nine: str) -> str:
 
 def _orgnr(rng: np.random.Generator, first: str) -> str:
     # Third digit >= 2 makes it an org number, not a personnummer.
-    body = first + str(rng.integers(0, 10)) + str(rng.integers(2, 10)) + "".join(
-        str(d) for d in rng.integers(0, 10, 6))
+    body = (
+        first
+        + str(rng.integers(0, 10))
+        + str(rng.integers(2, 10))
+        + "".join(str(d) for d in rng.integers(0, 10, 6))
+    )
     full = _luhn_complete(body)
     return f"{full[:6]}-{full[6:]}"
 
@@ -147,8 +180,11 @@ def make_suppliers(rng: np.random.Generator, n: int) -> Suppliers:
         k = kinds[i]
         if k == "public":
             orgnr[i] = _orgnr(rng, "2")
-            name[i] = f"Region {WORDS[i % len(WORDS)]}land" if i % 2 else \
-                f"{WORDS[i % len(WORDS)]}s kommun"
+            name[i] = (
+                f"Region {WORDS[i % len(WORDS)]}land"
+                if i % 2
+                else f"{WORDS[i % len(WORDS)]}s kommun"
+            )
         elif k == "sole_trader":
             orgnr[i] = _personnummer(rng)
             name[i] = f"{FIRST[i % len(FIRST)]} {LAST[i % len(LAST)]} Konsult"
@@ -176,7 +212,7 @@ def make_suppliers(rng: np.random.Generator, n: int) -> Suppliers:
     spend_w = rng.lognormal(0.0, 1.0, n)
     spend_w[major] *= MAJOR_SPEND / spend_w[major].sum()
     spend_w[~major] *= (1 - MAJOR_SPEND) / spend_w[~major].sum()
-    inv_w = spend_w ** 0.6
+    inv_w = spend_w**0.6
     inv_w[major] *= MAJOR_INVOICES / inv_w[major].sum()
     inv_w[~major] *= (1 - MAJOR_INVOICES) / inv_w[~major].sum()
     # Contracts for the largest addressable suppliers until LOYALTY_COVER of their spend.
@@ -207,8 +243,9 @@ def _variant(orgnr: str, r: float) -> str:
     return digits
 
 
-def make_contracts(rng: np.random.Generator, sup: Suppliers, spec: DemoSpec,
-                   n_target: int) -> list[dict[str, object]]:
+def make_contracts(
+    rng: np.random.Generator, sup: Suppliers, spec: DemoSpec, n_target: int
+) -> list[dict[str, object]]:
     """Contract register rows: one row per contract and supplier.
 
     Large contracted suppliers get contracts of their own; smaller contracted
@@ -220,12 +257,16 @@ def make_contracts(rng: np.random.Generator, sup: Suppliers, spec: DemoSpec,
     start_all = date(spec.first_year, 1, 1)
     end_all = date(spec.first_year + spec.years, 1, 1) - timedelta(days=1)
     span = (end_all - start_all).days
-    chosen = sorted((int(i) for i in np.flatnonzero(sup.contracted)),
-                    key=lambda i: -sup.spend_weight[i])
+    chosen = sorted(
+        (int(i) for i in np.flatnonzero(sup.contracted)), key=lambda i: -sup.spend_weight[i]
+    )
     own = chosen[: max(1, n_target * 3 // 5)]
-    shared = chosen[len(own):]
-    others = [int(i) for i in np.flatnonzero(~sup.contracted)
-              if BY_NUMBER[sup.account[i]].spend_class == "addressable"]
+    shared = chosen[len(own) :]
+    others = [
+        int(i)
+        for i in np.flatnonzero(~sup.contracted)
+        if BY_NUMBER[sup.account[i]].spend_class == "addressable"
+    ]
     rng.shuffle(others)
     rows: list[dict[str, object]] = []
     n = 0
@@ -235,28 +276,38 @@ def make_contracts(rng: np.random.Generator, sup: Suppliers, spec: DemoSpec,
         n += 1
         end = date(start.year + years, start.month, 1) - timedelta(days=1)
         late = rng.random() < 0.10
-        registered = start + timedelta(days=int(rng.integers(30, 200))) if late \
+        registered = (
+            start + timedelta(days=int(rng.integers(30, 200)))
+            if late
             else start - timedelta(days=int(rng.integers(5, 60)))
+        )
         acc = BY_NUMBER[str(sup.account[members[0]])]
         by_business = len(members) == 1 and rng.random() < 0.15
-        latest = date(start.year + years + 2, start.month, 1) - timedelta(days=1) \
-            if rng.random() < 0.6 else end
+        latest = (
+            date(start.year + years + 2, start.month, 1) - timedelta(days=1)
+            if rng.random() < 0.6
+            else end
+        )
+        kind_sv = "direktupphandling" if by_business else "ramavtal"
         for i in members:
-            rows.append({
-                "contract_id": f"AVT-{start.year}-{n:04d}",
-                "title": f"{acc.category}: {'direktupphandling' if by_business else 'ramavtal'}",
-                "supplier_org_number": sup.orgnr[i],
-                "supplier_name": sup.name[i],
-                "category": acc.category,
-                "start_date": start,
-                "end_date": end,
-                "latest_end_date": latest,
-                "contract_type": "direktupphandling" if by_business else "ramavtal",
-                "procured_by": "Verksamheten" if by_business else "Upphandlingsenheten",
-                "registered_date": registered,
-                "estimated_annual_value": round(
-                    float(sum(sup.spend_weight[m] for m in members)) * 1e9, -3),
-            })
+            rows.append(
+                {
+                    "contract_id": f"AVT-{start.year}-{n:04d}",
+                    "title": f"{acc.category}: {kind_sv}",
+                    "supplier_org_number": sup.orgnr[i],
+                    "supplier_name": sup.name[i],
+                    "category": acc.category,
+                    "start_date": start,
+                    "end_date": end,
+                    "latest_end_date": latest,
+                    "contract_type": "direktupphandling" if by_business else "ramavtal",
+                    "procured_by": "Verksamheten" if by_business else "Upphandlingsenheten",
+                    "registered_date": registered,
+                    "estimated_annual_value": round(
+                        float(sum(sup.spend_weight[m] for m in members)) * 1e9, -3
+                    ),
+                }
+            )
 
     def periods(members: list[int]) -> None:
         r = rng.random()
@@ -278,7 +329,7 @@ def make_contracts(rng: np.random.Generator, sup: Suppliers, spec: DemoSpec,
     group_size = max(2, -(-len(shared) // max(1, n_target - len(own) - 20)))
     for members in by_category.values():
         for g in range(0, len(members), group_size):
-            periods(members[g:g + group_size])
+            periods(members[g : g + group_size])
     while n < n_target and others:
         i = others.pop()
         start = start_all + timedelta(days=int(rng.integers(-900, span)))
@@ -292,8 +343,10 @@ def generate(out: Path, answers_dir: Path, spec: DemoSpec = DemoSpec()) -> dict[
     n_sup = int(np.clip(spec.lines // 40, 600, 25_000))
     sup = make_suppliers(rng, n_sup)
     contracts = make_contracts(rng, sup, spec, n_target=int(rng.integers(430, 480)))
-    cost_centres = np.array([f"{u}{k:02d}" for u, _ in ORG_UNITS
-                             for k in range(1, COST_CENTRES_PER_UNIT + 1)], dtype=object)
+    cost_centres = np.array(
+        [f"{u}{k:02d}" for u, _ in ORG_UNITS for k in range(1, COST_CENTRES_PER_UNIT + 1)],
+        dtype=object,
+    )
     catalogue = np.array([BY_NUMBER[a].catalogue for a in sup.account])
     cat_spend = sup.spend_weight[catalogue].sum()
     p_ecom = min(0.95, ECOMMERCE_SHARE / cat_spend) if cat_spend else 0.0
@@ -301,8 +354,9 @@ def generate(out: Path, answers_dir: Path, spec: DemoSpec = DemoSpec()) -> dict[
     mean_amount = MEAN_INVOICE * sup.spend_weight / sup.invoice_weight  # per supplier
     vat_of = {a.number: a.vat for a in ACCOUNTS}
     addressable_accounts = [a.number for a in ACCOUNTS if a.spend_class == "addressable"]
-    id_forms = np.array([[_variant(o, r) for r in (0.5, 0.02, 0.06, 0.10)] for o in sup.orgnr],
-                        dtype=object)
+    id_forms = np.array(
+        [[_variant(o, r) for r in (0.5, 0.02, 0.06, 0.10)] for o in sup.orgnr], dtype=object
+    )
 
     def vat_rate_of(accs: np.ndarray) -> np.ndarray:
         return np.array([vat_of[a] for a in accs])
@@ -327,7 +381,7 @@ def generate(out: Path, answers_dir: Path, spec: DemoSpec = DemoSpec()) -> dict[
         if k.sum() < target:
             k[: target - k.sum()] += 1
         s = rng.choice(n_sup, size=n_inv, p=inv_p)
-        amount = mean_amount[s] * rng.lognormal(-SIGMA**2 / 2, SIGMA, n_inv)
+        amount = mean_amount[s] * rng.lognormal(-(SIGMA**2) / 2, SIGMA, n_inv)
         amount = np.minimum(amount, 40e6)
         credit = rng.random(n_inv) < 0.015
         amount[credit] *= -0.5
@@ -353,8 +407,11 @@ def generate(out: Path, answers_dir: Path, spec: DemoSpec = DemoSpec()) -> dict[
         accounts[second] = [SECONDARY.get(a, a) for a in accounts[second]]
         # Goods are capitalised only from half a price base amount (halvt prisbasbelopp);
         # a smaller secondary line stays on the supplier's operating account.
-        small_investment = second & (np.abs(line_amount) < INVESTMENT_MIN_SEK) & np.array(
-            [BY_NUMBER[a].spend_class == "investment" for a in accounts], dtype=bool)
+        small_investment = (
+            second
+            & (np.abs(line_amount) < INVESTMENT_MIN_SEK)
+            & np.array([BY_NUMBER[a].spend_class == "investment" for a in accounts], dtype=bool)
+        )
         accounts[small_investment] = sup.account[ls][small_investment]
         vat = np.round(line_amount * vat_rate_of(accounts), 2)
         r = rng.random(len(li))
@@ -376,8 +433,11 @@ def generate(out: Path, answers_dir: Path, spec: DemoSpec = DemoSpec()) -> dict[
             correct = accounts[j]
             spend_class = BY_NUMBER[correct].spend_class
             if spend_class == "addressable" and kind_r < 0.55:
-                choices = [a for a in addressable_accounts
-                           if BY_NUMBER[a].category != BY_NUMBER[correct].category]
+                choices = [
+                    a
+                    for a in addressable_accounts
+                    if BY_NUMBER[a].category != BY_NUMBER[correct].category
+                ]
                 accounts[j] = choices[int(rng.integers(0, len(choices)))]
                 kind = "wrong_category"
             elif spend_class == "addressable" and kind_r < 0.70 and abs(line_amount[j]) < 20_000:
@@ -396,65 +456,117 @@ def generate(out: Path, answers_dir: Path, spec: DemoSpec = DemoSpec()) -> dict[
                 correct = accounts[j]
             else:
                 continue
-            answers.append([f"ledger_{year}-{month:02d}.csv", ver[j], int(line_no[j]), kind,
-                             accounts[j], correct])
+            answers.append(
+                [
+                    f"ledger_{year}-{month:02d}.csv",
+                    ver[j],
+                    int(line_no[j]),
+                    kind,
+                    accounts[j],
+                    correct,
+                ]
+            )
 
         # E-commerce orders for catalogue suppliers' invoices.
         ecom_inv = np.flatnonzero(catalogue[s] & (rng.random(n_inv) < p_ecom) & ~credit)
-        table = pa.table({
-            "verification_id": ver, "line_number": line_no,
-            "posting_date": posting.astype(str),
-            "invoice_date": inv_date.astype(str), "invoice_number": inv_no[li].astype(str),
-            "supplier_org_number": ids, "supplier_name": sup.name[ls],
-            "account": accounts, "cost_centre": cc[li],
-            "amount_excl_vat": line_amount, "vat": vat, "description": desc,
-        })
+        table = pa.table(
+            {
+                "verification_id": ver,
+                "line_number": line_no,
+                "posting_date": posting.astype(str),
+                "invoice_date": inv_date.astype(str),
+                "invoice_number": inv_no[li].astype(str),
+                "supplier_org_number": ids,
+                "supplier_name": sup.name[ls],
+                "account": accounts,
+                "cost_centre": cc[li],
+                "amount_excl_vat": line_amount,
+                "vat": vat,
+                "description": desc,
+            }
+        )
         # Duplicates: a few invoices booked twice a few days apart.
         dup = np.flatnonzero(rng.random(len(li)) < 0.0005)
         if len(dup):
             extra = table.take(pa.array(dup))
-            extra = extra.set_column(0, "verification_id",
-                                     pa.array([v + "D" for v in extra["verification_id"]
-                                               .to_pylist()]))
+            extra = extra.set_column(
+                0,
+                "verification_id",
+                pa.array([v + "D" for v in extra["verification_id"].to_pylist()]),
+            )
             for j in dup:
-                answers.append([f"ledger_{year}-{month:02d}.csv", ver[j] + "D", int(line_no[j]),
-                                "duplicate", accounts[j], accounts[j]])
+                answers.append(
+                    [
+                        f"ledger_{year}-{month:02d}.csv",
+                        ver[j] + "D",
+                        int(line_no[j]),
+                        "duplicate",
+                        accounts[j],
+                        accounts[j],
+                    ]
+                )
             table = pa.concat_tables([table, extra])
         ledger_file = ledger_dir / f"ledger_{year}-{month:02d}.csv"
-        pacsv.write_csv(table, ledger_file,
-                        pacsv.WriteOptions(delimiter=";", quoting_style="needed"))
+        pacsv.write_csv(
+            table, ledger_file, pacsv.WriteOptions(delimiter=";", quoting_style="needed")
+        )
         if mi == 4:
             broken.extend(_append_broken_rows(ledger_file, table.num_rows, year, month))
         written += target
         with (ecom_dir / f"ehandel_{year}-{month:02d}.csv").open(
-                "w", encoding="cp1252", newline="") as f:
+            "w", encoding="cp1252", newline=""
+        ) as f:
             w = csv.writer(f, delimiter=";", lineterminator="\r\n")
-            w.writerow(["order_id", "order_date", "supplier_org_number", "cost_centre",
-                        "amount", "from_catalogue", "invoice_number"])
+            w.writerow(
+                [
+                    "order_id",
+                    "order_date",
+                    "supplier_org_number",
+                    "cost_centre",
+                    "amount",
+                    "from_catalogue",
+                    "invoice_number",
+                ]
+            )
             for n_o, i in enumerate(ecom_inv, start=1):
-                od = max(date(year, month, 1),
-                         date(year, month, int(day[i])) - timedelta(days=int(rng.integers(3, 15))))
-                w.writerow([f"EH{year}{month:02d}{n_o:06d}", od.isoformat(), id_forms[s[i], 0],
-                            cc[i], f"{inv_total[i]:.2f}".replace(".", ","),
-                            "Ja" if rng.random() < 0.85 else "Nej", str(inv_no[i])])
+                od = max(
+                    date(year, month, 1),
+                    date(year, month, int(day[i])) - timedelta(days=int(rng.integers(3, 15))),
+                )
+                w.writerow(
+                    [
+                        f"EH{year}{month:02d}{n_o:06d}",
+                        od.isoformat(),
+                        id_forms[s[i], 0],
+                        cc[i],
+                        f"{inv_total[i]:.2f}".replace(".", ","),
+                        "Ja" if rng.random() < 0.85 else "Nej",
+                        str(inv_no[i]),
+                    ]
+                )
                 ecom_orders += 1
 
     _write_contracts(contract_dir / "avtalskatalog.xlsx", contracts)
     with (answers_dir / "miscoded.csv").open("w", encoding="utf-8", newline="") as f:
         w = csv.writer(f, delimiter=";")
-        w.writerow(["file", "verification_id", "line_number", "kind", "coded_account",
-                    "correct_account"])
+        w.writerow(
+            ["file", "verification_id", "line_number", "kind", "coded_account", "correct_account"]
+        )
         w.writerows(answers)
     with (answers_dir / "quarantine_expected.csv").open("w", encoding="utf-8", newline="") as f:
         w = csv.writer(f, delimiter=";")
         w.writerow(["file", "line", "column", "why"])
         w.writerows(broken)
     summary = {
-        "lines": spec.lines, "suppliers": n_sup,
-        "contracts": len({c["contract_id"] for c in contracts}), "contract_rows": len(contracts),
-        "ecommerce_orders": ecom_orders, "planted_miscodings": len(answers),
+        "lines": spec.lines,
+        "suppliers": n_sup,
+        "contracts": len({c["contract_id"] for c in contracts}),
+        "contract_rows": len(contracts),
+        "ecommerce_orders": ecom_orders,
+        "planted_miscodings": len(answers),
         "malformed_rows": len(broken),
-        "months": len(spec.months), "seed": spec.seed,
+        "months": len(spec.months),
+        "seed": spec.seed,
         "legal_forms": {v: k for k, v in LEGAL_FORMS.items()},
     }
     (answers_dir / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
@@ -465,12 +577,24 @@ def _append_broken_rows(path: Path, rows: int, year: int, month: int) -> list[li
     """Three rows a real export can hold and the loader must quarantine, not load."""
     d = f"{year}-{month:02d}-15"
     lines = [
-        (f'"LFX-1";1;"{year}-{month:02d}-32";"{d}";"1";"556036-0793";"Felaktig AB";'
-         '"6410";"HSV01";100.00;25.00;"day 32"', "posting_date", "no such date"),
-        (f'"LFX-2";1;"{d}";"{d}";"2";"556036-0793";"Felaktig AB";"6410";"HSV01";'
-         '"1.234,5,6";0;"amount"', "amount_excl_vat", "not an amount"),
-        (f'"LFX-3";1;"{d}";"{d}";"3";"556036-0793";"Felaktig AB";"6410";"HSV01";10.00;'
-         '2.50;"text";"an extra column"', "", "13 columns, 12 expected"),
+        (
+            f'"LFX-1";1;"{year}-{month:02d}-32";"{d}";"1";"556036-0793";"Felaktig AB";'
+            '"6410";"HSV01";100.00;25.00;"day 32"',
+            "posting_date",
+            "no such date",
+        ),
+        (
+            f'"LFX-2";1;"{d}";"{d}";"2";"556036-0793";"Felaktig AB";"6410";"HSV01";'
+            '"1.234,5,6";0;"amount"',
+            "amount_excl_vat",
+            "not an amount",
+        ),
+        (
+            f'"LFX-3";1;"{d}";"{d}";"3";"556036-0793";"Felaktig AB";"6410";"HSV01";10.00;'
+            '2.50;"text";"an extra column"',
+            "",
+            "13 columns, 12 expected",
+        ),
     ]
     with path.open("a", encoding="utf-8") as f:
         for text, _, _ in lines:
@@ -506,7 +630,11 @@ def _fix_zip_times(path: Path) -> None:
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zout:
         for name, data in entries:
             if name == "docProps/core.xml":
-                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2017-01-01T00:00:00Z",
-                              data)
-            zout.writestr(zipfile.ZipInfo(name, date_time=(2017, 1, 1, 0, 0, 0)), data,
-                          compress_type=zipfile.ZIP_DEFLATED)
+                data = re.sub(
+                    rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2017-01-01T00:00:00Z", data
+                )
+            zout.writestr(
+                zipfile.ZipInfo(name, date_time=(2017, 1, 1, 0, 0, 0)),
+                data,
+                compress_type=zipfile.ZIP_DEFLATED,
+            )

@@ -80,9 +80,12 @@ HEADER_SEARCH_ROWS = 10  # a title row or two above the header is allowed
 EXPECTED_DECISION = (
     "expected a decision: confirmed, bekräftad or felkonterad (a confirmed mis-coding); "
     "dismissed, false alarm, falsklarm or ej fel (a false alarm); corrected, rättad or "
-    "korrigerad (corrected); case does not matter, empty = no decision yet")
-EXPECTED_ID = ("expected an exception id: E and 16 hexadecimal digits, as in the "
-               "exceptions list (e.g. E0123456789abcdef)")
+    "korrigerad (corrected); case does not matter, empty = no decision yet"
+)
+EXPECTED_ID = (
+    "expected an exception id: E and 16 hexadecimal digits, as in the "
+    "exceptions list (e.g. E0123456789abcdef)"
+)
 EXPECTED_INITIALS = "expected the initials of whoever decided: required with a decision"
 
 
@@ -128,8 +131,11 @@ def parse_date(value: object, date_format: str | None = None) -> dt.date | None:
             return dt.datetime.strptime(text, fmt).date()
         except ValueError:
             continue
-    raise ValueError("expected a date as " + (date_format or "YYYY-MM-DD (or YYYYMMDD, "
-                     "DD/MM/YYYY, DD.MM.YYYY)") + "; empty = the file's delivery date")
+    raise ValueError(
+        "expected a date as "
+        + (date_format or "YYYY-MM-DD (or YYYYMMDD, DD/MM/YYYY, DD.MM.YYYY)")
+        + "; empty = the file's delivery date"
+    )
 
 
 def _norm_header(name: object) -> str:
@@ -160,8 +166,9 @@ class DecisionLoadResult(LoadResult):
     rejected_rows: list[str] = field(default_factory=list)
 
 
-def _field_columns(header: list[str], cfg: SourceConfig,
-                   where: str) -> tuple[dict[str, int], dict[str, str]]:
+def _field_columns(
+    header: list[str], cfg: SourceConfig, where: str
+) -> tuple[dict[str, int], dict[str, str]]:
     """Field -> column index, and field -> the pattern-free column name; a mapped
     column ([source.columns]) replaces the default names."""
     index: dict[str, int] = {}
@@ -172,14 +179,16 @@ def _field_columns(header: list[str], cfg: SourceConfig,
         if len(hits) > 1:
             raise FileRejected(
                 f"{where}: columns {', '.join(repr(header[i]) for i in hits)} all name the "
-                f"{fieldname}: keep one")
+                f"{fieldname}: keep one"
+            )
         if hits:
             index[fieldname] = hits[0]
     return index, {f: header[i] for f, i in index.items()}
 
 
-def _require_columns(header: list[str], index: dict[str, int], cfg: SourceConfig,
-                     where: str) -> None:
+def _require_columns(
+    header: list[str], index: dict[str, int], cfg: SourceConfig, where: str
+) -> None:
     for fieldname in ("exception_id", "decision"):
         if fieldname not in index:
             rule = cfg.columns.get(fieldname)
@@ -188,7 +197,8 @@ def _require_columns(header: list[str], index: dict[str, int], cfg: SourceConfig
                 f"{where}: expected a column {' or '.join(repr(n) for n in names)} (the "
                 f"{fieldname.replace('_', ' ')}) in the header; found: "
                 f"{', '.join(str(h) for h in header if str(h).strip()) or 'nothing'}. "
-                "Is this the returned exceptions list?")
+                "Is this the returned exceptions list?"
+            )
 
 
 def _header_at(rows: list[tuple[int, list[object]]], cfg: SourceConfig) -> int:
@@ -212,9 +222,13 @@ def _apply_pattern(cfg: SourceConfig, fieldname: str, value: object) -> object:
     return m.group(1) if rule.pattern.groups else m.group(0)
 
 
-def _table(lines: Iterator[tuple[int, list[object], list[object] | None]],
-           cfg: SourceConfig, encoding: str, delimiter: str | None,
-           notes: list[str]) -> Table:
+def _table(
+    lines: Iterator[tuple[int, list[object], list[object] | None]],
+    cfg: SourceConfig,
+    encoding: str,
+    delimiter: str | None,
+    notes: list[str],
+) -> Table:
     """Rows (line, values, written formulas or None) into a Table."""
     head: list[tuple[int, list[object]]] = []
     formulas_head: list[list[object] | None] = []
@@ -253,7 +267,7 @@ def _table(lines: Iterator[tuple[int, list[object], list[object] | None]],
         return Row(line, cells, formula_cells)
 
     rows: list[Row] = []
-    for (line, values), written in list(zip(head, formulas_head, strict=True))[pos + 1:]:
+    for (line, values), written in list(zip(head, formulas_head, strict=True))[pos + 1 :]:
         if (row := make(line, values, written)) is not None:
             rows.append(row)
     for line, values, written in rest:
@@ -274,13 +288,15 @@ def read_xlsx(path: Path, cfg: SourceConfig) -> Table:
         ws, wf = wb[chosen], formulas[chosen]
 
         def lines() -> Iterator[tuple[int, list[object], list[object] | None]]:
-            pairs = zip(ws.iter_rows(values_only=True), wf.iter_rows(values_only=True),
-                        strict=False)
+            pairs = zip(
+                ws.iter_rows(values_only=True), wf.iter_rows(values_only=True), strict=False
+            )
             for sheet_row, (row, written) in enumerate(pairs, start=1):
                 yield sheet_row, list(row), list(written)
 
-        return _table(lines(), cfg, "xlsx", None,
-                      [f"sheet {chosen!r}; line numbers are sheet rows"])
+        return _table(
+            lines(), cfg, "xlsx", None, [f"sheet {chosen!r}; line numbers are sheet rows"]
+        )
     finally:
         wb.close()
         formulas.close()
@@ -324,8 +340,12 @@ def check_rows(table: Table, cfg: SourceConfig, delivered: dt.date, key: bytes) 
         return table.columns.get(fieldname, COLUMN_NAMES[fieldname][0])
 
     def formula(fieldname: str, ref: str) -> tuple[str, object, str]:
-        return (fieldname, None, f"expected a value: cell {ref} holds a formula without a "
-                "stored value (open and save the workbook in Excel, or export values)")
+        return (
+            fieldname,
+            None,
+            f"expected a value: cell {ref} holds a formula without a "
+            "stored value (open and save the workbook in Excel, or export values)",
+        )
 
     for row in table.rows:
         problems: list[tuple[str, object, str]] = []
@@ -341,17 +361,20 @@ def check_rows(table: Table, cfg: SourceConfig, delivered: dt.date, key: bytes) 
             if decision is None and not problems:
                 out.skipped += 1  # the controller left it: not a decision
                 continue
-        problems.extend(formula(f, ref) for f, ref in row.formula_cells.items()
-                        if f != "decision")
+        problems.extend(formula(f, ref) for f, ref in row.formula_cells.items() if f != "decision")
         raw_id = row.cells.get("exception_id")
         exception_id = None
         if "exception_id" not in row.formula_cells:
             try:
                 exception_id = parse_exception_id(raw_id)
             except ValueError as exc:
-                problems.append(("exception_id", raw_id,
-                                 ("required value is empty; " if raw_id is None else "")
-                                 + str(exc)))
+                problems.append(
+                    (
+                        "exception_id",
+                        raw_id,
+                        ("required value is empty; " if raw_id is None else "") + str(exc),
+                    )
+                )
         initials = row.cells.get("initials")
         if initials is None and "initials" not in row.formula_cells:
             problems.append(("initials", None, EXPECTED_INITIALS))
@@ -362,26 +385,42 @@ def check_rows(table: Table, cfg: SourceConfig, delivered: dt.date, key: bytes) 
         except ValueError as exc:
             problems.append(("decided_on", raw_date, str(exc)))
         if decided_on is not None and not low <= decided_on <= high:
-            problems.append(("decided_on", raw_date,
-                             f"expected a date between {low} and {high} (source setting "
-                             f"date_range); read as {decided_on}"))
+            problems.append(
+                (
+                    "decided_on",
+                    raw_date,
+                    f"expected a date between {low} and {high} (source setting "
+                    f"date_range); read as {decided_on}",
+                )
+            )
         elif decided_on is not None and decided_on > latest:
-            problems.append(("decided_on", raw_date,
-                             f"expected a date no later than {latest} (the delivery date "
-                             f"is {delivered}); read as {decided_on}"))
+            problems.append(
+                (
+                    "decided_on",
+                    raw_date,
+                    f"expected a date no later than {latest} (the delivery date "
+                    f"is {delivered}); read as {decided_on}",
+                )
+            )
         if problems:
-            out.rejected.extend((row.line, column(f), v, why, exception_id)
-                                for f, v, why in problems)
+            out.rejected.extend(
+                (row.line, column(f), v, why, exception_id) for f, v, why in problems
+            )
             continue
         assert decision is not None and exception_id is not None
         comment = row.cells.get("comment")
-        out.decisions.append((
-            row.line, exception_id, decision,
-            mask_personnummer(str(raw_decision).strip(), key)[:100],
-            None if comment is None else mask_personnummer(str(comment), key)[:4000],
-            mask_personnummer(str(initials), key)[:100],
-            decided_on or delivered, decided_on is not None,
-        ))
+        out.decisions.append(
+            (
+                row.line,
+                exception_id,
+                decision,
+                mask_personnummer(str(raw_decision).strip(), key)[:100],
+                None if comment is None else mask_personnummer(str(comment), key)[:4000],
+                mask_personnummer(str(initials), key)[:100],
+                decided_on or delivered,
+                decided_on is not None,
+            )
+        )
     return out
 
 
@@ -398,8 +437,14 @@ def _shown(value: object) -> str | None:
     return None if masked is None else masked[:500]
 
 
-def load_decision_file(con: duckdb.DuckDBPyConnection, path: Path, cfg: SourceConfig,
-                       archive_dir: Path, work_dir: Path, key: bytes) -> DecisionLoadResult:
+def load_decision_file(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    cfg: SourceConfig,
+    archive_dir: Path,
+    work_dir: Path,
+    key: bytes,
+) -> DecisionLoadResult:
     """Load one returned exceptions list. Raises :class:`FileRejected` when the file
     as a whole cannot be taken (nothing of it is loaded)."""
     file_name = path.name
@@ -407,11 +452,17 @@ def load_decision_file(con: duckdb.DuckDBPyConnection, path: Path, cfg: SourceCo
     seen = con.execute(
         "select batch_id from raw.load_batch where source_name = ? and sha256 = ? "
         "and status in ('loaded', 'replaced') order by batch_id limit 1",
-        [cfg.name, digest]).fetchone()
+        [cfg.name, digest],
+    ).fetchone()
     if seen:
         path.unlink()
-        return DecisionLoadResult(cfg.name, file_name, "unchanged", batch_id=seen[0],
-                                  message=f"identical to batch {seen[0]}; nothing changed")
+        return DecisionLoadResult(
+            cfg.name,
+            file_name,
+            "unchanged",
+            batch_id=seen[0],
+            message=f"identical to batch {seen[0]}; nothing changed",
+        )
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     delivered = dt.datetime.fromtimestamp(path.stat().st_mtime).date()
     suffix = path.suffix.lower()
@@ -420,8 +471,10 @@ def load_decision_file(con: duckdb.DuckDBPyConnection, path: Path, cfg: SourceCo
     elif suffix in (".csv", ".txt", ".tsv"):
         table = read_csv(path, cfg, work_dir)
     else:
-        raise FileRejected(f"expected the returned exceptions list as .xlsx or .csv, "
-                           f"not {suffix or 'a file without extension'}")
+        raise FileRejected(
+            f"expected the returned exceptions list as .xlsx or .csv, "
+            f"not {suffix or 'a file without extension'}"
+        )
     checked = check_rows(table, cfg, delivered, key)
     rows_in = len(table.rows)
     bad_lines = sorted({r[0] for r in checked.rejected})
@@ -437,23 +490,52 @@ def load_decision_file(con: duckdb.DuckDBPyConnection, path: Path, cfg: SourceCo
         if checked.decisions:
             con.executemany(
                 "insert into raw.dq_decision values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [[batch_id, cfg.name, file_name, *d, now] for d in checked.decisions])
+                [[batch_id, cfg.name, file_name, *d, now] for d in checked.decisions],
+            )
         if checked.rejected:
             con.executemany(
                 "insert into raw.dq_decision_rejected values (?, ?, ?, ?, ?, ?, ?, ?)",
-                [[batch_id, cfg.name, file_name, line, col, _shown(value),
-                  hide_numbers(why), eid] for line, col, value, why, eid in checked.rejected])
+                [
+                    [
+                        batch_id,
+                        cfg.name,
+                        file_name,
+                        line,
+                        col,
+                        _shown(value),
+                        hide_numbers(why),
+                        eid,
+                    ]
+                    for line, col, value, why, eid in checked.rejected
+                ],
+            )
         con.execute(
             "insert into raw.load_batch (batch_id, source_name, kind, file_name, "
             "archived_path, sha256, format, encoding, delimiter, rows_in, rows_loaded, "
             "rows_quarantined, rows_skipped, rows_flagged, scope_keys, status, message, "
             "started_at, finished_at, column_map) "
             "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, 'loaded', ?, ?, ?, ?)",
-            [batch_id, cfg.name, cfg.kind, file_name, str(archived), digest, cfg.format,
-             table.encoding, table.delimiter, rows_in, len(checked.decisions),
-             len(bad_lines), checked.skipped, [], hide_numbers("; ".join(table.notes)) or None,
-             started, dt.datetime.now(dt.UTC).replace(tzinfo=None),
-             json.dumps(table.columns, ensure_ascii=False)])
+            [
+                batch_id,
+                cfg.name,
+                cfg.kind,
+                file_name,
+                str(archived),
+                digest,
+                cfg.format,
+                table.encoding,
+                table.delimiter,
+                rows_in,
+                len(checked.decisions),
+                len(bad_lines),
+                checked.skipped,
+                [],
+                hide_numbers("; ".join(table.notes)) or None,
+                started,
+                dt.datetime.now(dt.UTC).replace(tzinfo=None),
+                json.dumps(table.columns, ensure_ascii=False),
+            ],
+        )
         fault_point("load.in_transaction")
         con.execute("commit")
     except BaseException:
@@ -462,9 +544,22 @@ def load_decision_file(con: duckdb.DuckDBPyConnection, path: Path, cfg: SourceCo
         raise
     fault_point("load.committed")
     path.unlink()
-    details = [f"{file_name} line {line}, column {col!r}, value {_shown(value)!r}: "
-               f"{hide_numbers(why)}" for line, col, value, why, _ in checked.rejected]
+    details = [
+        f"{file_name} line {line}, column {col!r}, value {_shown(value)!r}: {hide_numbers(why)}"
+        for line, col, value, why, _ in checked.rejected
+    ]
     return DecisionLoadResult(
-        cfg.name, file_name, "loaded", batch_id, rows_in, len(checked.decisions),
-        len(bad_lines), checked.skipped, 0, None, [],
-        "; ".join(table.notes) or None, rejected_rows=details)
+        cfg.name,
+        file_name,
+        "loaded",
+        batch_id,
+        rows_in,
+        len(checked.decisions),
+        len(bad_lines),
+        checked.skipped,
+        0,
+        None,
+        [],
+        "; ".join(table.notes) or None,
+        rejected_rows=details,
+    )

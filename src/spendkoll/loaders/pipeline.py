@@ -42,10 +42,18 @@ from spendkoll.textio import blank_lines, sha256_of
 from spendkoll.warehouse import RAW_TABLES, next_batch_id
 
 FIELD_TYPES = {
-    "posting_date": "date", "invoice_date": "date", "start_date": "date", "end_date": "date",
-    "latest_end_date": "date", "registered_date": "date", "order_date": "date",
-    "amount": "money", "vat": "money", "estimated_annual_value": "money",
-    "line_number": "int", "from_catalogue": "bool",
+    "posting_date": "date",
+    "invoice_date": "date",
+    "start_date": "date",
+    "end_date": "date",
+    "latest_end_date": "date",
+    "registered_date": "date",
+    "order_date": "date",
+    "amount": "money",
+    "vat": "money",
+    "estimated_annual_value": "money",
+    "line_number": "int",
+    "from_catalogue": "bool",
 }
 ROW_REQUIRED = {
     "ledger": ("account", "amount", "posting_date"),
@@ -121,9 +129,14 @@ def _money_exprs(raw: str, decimal: str) -> tuple[str, str, str]:
     return cleaned, guarded, expected
 
 
-def _field_sql(fieldname: str, raw: str, decimal: str, date_format: str | None,
-               required: bool,
-               date_range: tuple[str, str] = ("1980-01-01", "2100-12-31")) -> tuple[str, str]:
+def _field_sql(
+    fieldname: str,
+    raw: str,
+    decimal: str,
+    date_format: str | None,
+    required: bool,
+    date_range: tuple[str, str] = ("1980-01-01", "2100-12-31"),
+) -> tuple[str, str]:
     """(value expression, error expression) for one mapped field."""
     present = f"nullif(trim({raw}), '')"
     kind = FIELD_TYPES.get(fieldname, "text")
@@ -148,8 +161,10 @@ def _field_sql(fieldname: str, raw: str, decimal: str, date_format: str | None,
         low = f"lower({present})"
         true_list = ", ".join(_q(w) for w in TRUE_WORDS)
         false_list = ", ".join(_q(w) for w in FALSE_WORDS)
-        value = (f"case when {low} in ({true_list}) then true "
-                 f"when {low} in ({false_list}) then false end")
+        value = (
+            f"case when {low} in ({true_list}) then true "
+            f"when {low} in ({false_list}) then false end"
+        )
         bad = f"{present} is not null and {value} is null"
         expected = "yes/no (1/0, ja/nej, true/false)"
     else:  # pragma: no cover - FIELD_TYPES is closed
@@ -164,7 +179,8 @@ def _field_sql(fieldname: str, raw: str, decimal: str, date_format: str | None,
         err_parts.append(
             f"when {value} < date {_q(low)} or {value} > date {_q(high)} then "
             f"'expected a date between {low} and {high} (source setting date_range); read as ' "
-            f"|| strftime({value}, '%Y-%m-%d')")
+            f"|| strftime({value}, '%Y-%m-%d')"
+        )
     err = f"case {' '.join(err_parts)} end" if err_parts else "null::varchar"
     return value, err
 
@@ -205,36 +221,52 @@ def _mask(value: str | None) -> str | None:
 
 # Columns of the raw tables that hold codes spendkoll wrote itself, not text
 # from the file (the supplier id is pseudonymised by classify_supplier_id).
-NOT_FREE_TEXT = {"source_name", "period", "supplier_key", "supplier_id_status",
-                 "supplier_legal_form", "supplier_id_note", "supplier_id_raw"}
+NOT_FREE_TEXT = {
+    "source_name",
+    "period",
+    "supplier_key",
+    "supplier_id_status",
+    "supplier_legal_form",
+    "supplier_id_note",
+    "supplier_id_raw",
+}
 
 
-def mask_free_text(con: duckdb.DuckDBPyConnection, table: str, batch_id: int,
-                   key: bytes) -> int:
+def mask_free_text(con: duckdb.DuckDBPyConnection, table: str, batch_id: int, key: bytes) -> int:
     """Mask every personnummer in every free-text column of a batch's rows
     (names, descriptions, titles, ids, ...): the pseudonym replaces it, as for
     supplier ids. Candidates are found in SQL, checked in Python. Returns the
     number of values changed."""
     schema, name = table.split(".")
-    columns = [c for (c,) in con.execute(
-        "select column_name from information_schema.columns where table_schema = ? and "
-        "table_name = ? and data_type = 'VARCHAR' order by ordinal_position",
-        [schema, name]).fetchall() if c not in NOT_FREE_TEXT]
+    columns = [
+        c
+        for (c,) in con.execute(
+            "select column_name from information_schema.columns where table_schema = ? and "
+            "table_name = ? and data_type = 'VARCHAR' order by ordinal_position",
+            [schema, name],
+        ).fetchall()
+        if c not in NOT_FREE_TEXT
+    ]
     changed = 0
     for column in columns:
         for (value,) in con.execute(
-                f'select distinct "{column}" from {table} where batch_id = ? and '
-                f'regexp_matches("{column}", ?)', [batch_id, SQL_CANDIDATE]).fetchall():
+            f'select distinct "{column}" from {table} where batch_id = ? and '
+            f'regexp_matches("{column}", ?)',
+            [batch_id, SQL_CANDIDATE],
+        ).fetchall():
             masked = mask_personnummer(value, key)
             if masked != value:
-                con.execute(f'update {table} set "{column}" = ? where batch_id = ? and '
-                            f'"{column}" = ?', [masked, batch_id, value])
+                con.execute(
+                    f'update {table} set "{column}" = ? where batch_id = ? and "{column}" = ?',
+                    [masked, batch_id, value],
+                )
                 changed += 1
     return changed
 
 
-def stage_file(con: duckdb.DuckDBPyConnection, prep: Prepared, cfg: SourceConfig,
-               file_name: str, key: bytes) -> dict[str, object]:
+def stage_file(
+    con: duckdb.DuckDBPyConnection, prep: Prepared, cfg: SourceConfig, file_name: str, key: bytes
+) -> dict[str, object]:
     """Read, type and check a prepared file into temp tables ``good`` and ``bad``."""
     ncols = len(prep.header)
     cols = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(ncols))
@@ -258,8 +290,11 @@ def stage_file(con: duckdb.DuckDBPyConnection, prep: Prepared, cfg: SourceConfig
     decimal = cfg.decimal
     if decimal is None:
         money = [f for f in mapped if FIELD_TYPES.get(f) == "money"]
-        decimal = _detect_decimal(con, _raw_expr(mapped[money[0]][1], mapped[money[0]][0])) \
-            if money else "."
+        decimal = (
+            _detect_decimal(con, _raw_expr(mapped[money[0]][1], mapped[money[0]][0]))
+            if money
+            else "."
+        )
 
     # Line numbers: given by the reader (SIE), or record number + header + the
     # lines the CSV reader did not make a record of before it (structurally
@@ -268,13 +303,17 @@ def stage_file(con: duckdb.DuckDBPyConnection, prep: Prepared, cfg: SourceConfig
         line_expr = f"cast(c{index[_norm_header(prep.line_column)]} as bigint)"
     else:
         con.execute("drop table if exists skipped_lines")
-        con.execute("create temp table skipped_lines as select distinct cast(line as bigint) "
-                    "as line from rej_errors")
+        con.execute(
+            "create temp table skipped_lines as select distinct cast(line as bigint) "
+            "as line from rej_errors"
+        )
         blanks = blank_lines(prep.csv_path)
         if blanks:
             con.register("blank_arrow", pa.table({"line": pa.array(blanks, pa.int64())}))
-            con.execute("insert into skipped_lines select line from blank_arrow "
-                        "except select line from skipped_lines")
+            con.execute(
+                "insert into skipped_lines select line from blank_arrow "
+                "except select line from skipped_lines"
+            )
             con.unregister("blank_arrow")
         line_expr = (
             "rn + 1 + (select count(*) from (select line, row_number() over (order by line) "
@@ -285,8 +324,9 @@ def stage_file(con: duckdb.DuckDBPyConnection, prep: Prepared, cfg: SourceConfig
     errs = []
     for fieldname, (i, rule) in mapped.items():
         raw = _raw_expr(rule, i)
-        value, err = _field_sql(fieldname, raw, decimal, cfg.date_format,
-                                fieldname in kind_required, cfg.date_range)
+        value, err = _field_sql(
+            fieldname, raw, decimal, cfg.date_format, fieldname in kind_required, cfg.date_range
+        )
         selects.append(f"{value} as {fieldname}")
         selects.append(f"{raw} as raw__{fieldname}")
         selects.append(f"{err} as err__{fieldname}")
@@ -303,14 +343,16 @@ def stage_file(con: duckdb.DuckDBPyConnection, prep: Prepared, cfg: SourceConfig
     bad_parts = [
         f"select source_line as line, {_q(prep.columns[f].column)} as column_name, "
         f"raw__{f} as value, err__{f} as reason from typed where err__{f} is not null"
-        for f in errs if f != "reader"
+        for f in errs
+        if f != "reader"
     ]
     if reader_error is not None:
         sep = _q(ERROR_SEP)
         bad_parts.append(
             f"select source_line as line, split_part(err__reader, {sep}, 1) as column_name, "
             f"split_part(err__reader, {sep}, 2) as value, split_part(err__reader, {sep}, 3) "
-            "as reason from typed where err__reader is not null")
+            "as reason from typed where err__reader is not null"
+        )
     # A structurally broken line once, naming the file's own columns (DuckDB
     # names them c0, c1, ... and reports a missing column per row).
     con.execute("drop table if exists header_names")
@@ -326,10 +368,8 @@ def stage_file(con: duckdb.DuckDBPyConnection, prep: Prepared, cfg: SourceConfig
     con.execute(f"create temp table bad as {' union all '.join(bad_parts)}")
 
     rows_parsed = con.execute("select count(*) from src").fetchone()[0]  # type: ignore[index]
-    rows_rejected_struct = con.execute(
-        "select count(distinct line) from rej_errors").fetchone()[0]  # type: ignore[index]
-    rows_bad = con.execute(
-        f"select count(*) from typed where {any_err}").fetchone()[0]  # type: ignore[index]
+    rows_rejected_struct = con.execute("select count(distinct line) from rej_errors").fetchone()[0]  # type: ignore[index]
+    rows_bad = con.execute(f"select count(*) from typed where {any_err}").fetchone()[0]  # type: ignore[index]
 
     # Supplier ids: classify each distinct value once, in Python.
     con.execute(
@@ -337,22 +377,26 @@ def stage_file(con: duckdb.DuckDBPyConnection, prep: Prepared, cfg: SourceConfig
         " supplier_legal_form varchar, supplier_id_note varchar, supplier_id_raw varchar)"
     )
     if "supplier_id" in mapped:
-        distinct = [r[0] for r in con.execute(
-            "select distinct raw__supplier_id from good").fetchall()]
+        distinct = [
+            r[0] for r in con.execute("select distinct raw__supplier_id from good").fetchall()
+        ]
         ids = [classify_supplier_id(raw_id, key) for raw_id in distinct]
-        idmap_arrow = pa.table({
-            "raw": pa.array(distinct, pa.string()),
-            "supplier_key": pa.array([i.key for i in ids], pa.string()),
-            "supplier_id_status": pa.array([i.status.value for i in ids], pa.string()),
-            "supplier_legal_form": pa.array([i.legal_form for i in ids], pa.string()),
-            "supplier_id_note": pa.array([i.note for i in ids], pa.string()),
-            "supplier_id_raw": pa.array([i.raw_safe for i in ids], pa.string()),
-        })
+        idmap_arrow = pa.table(
+            {
+                "raw": pa.array(distinct, pa.string()),
+                "supplier_key": pa.array([i.key for i in ids], pa.string()),
+                "supplier_id_status": pa.array([i.status.value for i in ids], pa.string()),
+                "supplier_legal_form": pa.array([i.legal_form for i in ids], pa.string()),
+                "supplier_id_note": pa.array([i.note for i in ids], pa.string()),
+                "supplier_id_raw": pa.array([i.raw_safe for i in ids], pa.string()),
+            }
+        )
         con.register("idmap_arrow", idmap_arrow)
         con.execute("insert into idmap select * from idmap_arrow")
         con.unregister("idmap_arrow")
     return {
-        "mapped": mapped, "decimal": decimal,
+        "mapped": mapped,
+        "decimal": decimal,
         "rows_in": rows_parsed + rows_rejected_struct + prep.rows_skipped,
         "rows_bad": rows_bad + rows_rejected_struct,
     }
@@ -362,8 +406,14 @@ def _norm_header(name: str) -> str:
     return name.strip().lstrip("\ufeff").strip('"').strip().lower()
 
 
-def _insert_sql(kind: str, table: str, mapped: dict[str, tuple[int, ColumnRule]],
-                batch_id: int, source: str, derived_date: str | None) -> str:
+def _insert_sql(
+    kind: str,
+    table: str,
+    mapped: dict[str, tuple[int, ColumnRule]],
+    batch_id: int,
+    source: str,
+    derived_date: str | None,
+) -> str:
     def col(f: str) -> str:
         return f"g.{f}" if f in mapped else "null"
 
@@ -371,41 +421,53 @@ def _insert_sql(kind: str, table: str, mapped: dict[str, tuple[int, ColumnRule]]
         "m.supplier_key, coalesce(m.supplier_id_status, 'missing'), m.supplier_legal_form, "
         "m.supplier_id_note, m.supplier_id_raw"
     )
-    join = "from good g left join idmap m on m.raw is not distinct from g.raw__supplier_id" \
-        if "supplier_id" in mapped else "from good g left join idmap m on false"
+    join = (
+        "from good g left join idmap m on m.raw is not distinct from g.raw__supplier_id"
+        if "supplier_id" in mapped
+        else "from good g left join idmap m on false"
+    )
     if kind == "ledger":
         if derived_date:
             posting, derived = f"date {_q(derived_date)}", "true"
         else:
             posting, derived = "g.posting_date", "false"
-        name = (f"case when m.supplier_id_status = 'sole_trader' then {_q(SOLE_TRADER_NAME)} "
-                f"else {col('supplier_name')} end")
+        name = (
+            f"case when m.supplier_id_status = 'sole_trader' then {_q(SOLE_TRADER_NAME)} "
+            f"else {col('supplier_name')} end"
+        )
         return f"""insert into {table}
-            select {batch_id}, {_q(source)}, g.source_line, {col('verification_id')},
-                   {col('line_number')}, {posting}, {derived}, strftime({posting}, '%Y-%m'),
-                   {col('invoice_date')}, {col('invoice_number')}, {ident}, {name},
-                   {col('account')}, {col('account_text')}, {col('cost_centre')}, g.amount,
-                   {col('vat')}, {col('description')}
+            select {batch_id}, {_q(source)}, g.source_line, {col("verification_id")},
+                   {col("line_number")}, {posting}, {derived}, strftime({posting}, '%Y-%m'),
+                   {col("invoice_date")}, {col("invoice_number")}, {ident}, {name},
+                   {col("account")}, {col("account_text")}, {col("cost_centre")}, g.amount,
+                   {col("vat")}, {col("description")}
             {join}"""
     if kind == "contracts":
-        name = (f"case when m.supplier_id_status = 'sole_trader' then {_q(SOLE_TRADER_NAME)} "
-                f"else {col('supplier_name')} end")
+        name = (
+            f"case when m.supplier_id_status = 'sole_trader' then {_q(SOLE_TRADER_NAME)} "
+            f"else {col('supplier_name')} end"
+        )
         return f"""insert into {table}
-            select {batch_id}, {_q(source)}, g.source_line, g.contract_id, {col('title')},
-                   {ident}, {name}, {col('category')}, g.start_date, g.end_date,
-                   {col('latest_end_date')}, {col('contract_type')}, {col('procured_by')},
-                   {col('registered_date')}, {col('estimated_annual_value')}
+            select {batch_id}, {_q(source)}, g.source_line, g.contract_id, {col("title")},
+                   {ident}, {name}, {col("category")}, g.start_date, g.end_date,
+                   {col("latest_end_date")}, {col("contract_type")}, {col("procured_by")},
+                   {col("registered_date")}, {col("estimated_annual_value")}
             {join}"""
     return f"""insert into {table}
         select {batch_id}, {_q(source)}, g.source_line, g.order_id, g.order_date,
-               strftime(g.order_date, '%Y-%m'), {ident}, {col('cost_centre')}, g.amount,
-               {col('from_catalogue')}, {col('invoice_number')}
+               strftime(g.order_date, '%Y-%m'), {ident}, {col("cost_centre")}, g.amount,
+               {col("from_catalogue")}, {col("invoice_number")}
         {join}"""
 
 
-def _scope(con: duckdb.DuckDBPyConnection, cfg: SourceConfig, table: str,
-           derived_period: str | None, file_name: str,
-           batch_id: int) -> tuple[list[str], str]:
+def _scope(
+    con: duckdb.DuckDBPyConnection,
+    cfg: SourceConfig,
+    table: str,
+    derived_period: str | None,
+    file_name: str,
+    batch_id: int,
+) -> tuple[list[str], str]:
     """(scope keys, where-clause on the raw table) of what this delivery replaces."""
     src = _q(cfg.name)
     if cfg.replace == "snapshot":
@@ -418,23 +480,36 @@ def _scope(con: duckdb.DuckDBPyConnection, cfg: SourceConfig, table: str,
         )
     date_col = "posting_date" if cfg.kind == "ledger" else "order_date"
     if cfg.replace == "day":
-        keys = [str(r[0]) for r in con.execute(
-            f"select distinct {date_col} from {table} where batch_id = {batch_id} "
-            "order by 1").fetchall()]
+        keys = [
+            str(r[0])
+            for r in con.execute(
+                f"select distinct {date_col} from {table} where batch_id = {batch_id} order by 1"
+            ).fetchall()
+        ]
         where_keys = ", ".join(f"date {_q(k)}" for k in keys) or "null"
-        return keys, (f"source_name = {src} and {date_col} in ({where_keys}) "
-                      f"and batch_id <> {batch_id}")
-    keys = [r[0] for r in con.execute(
-        f"select distinct period from {table} where batch_id = {batch_id} order by 1"
-    ).fetchall()]
+        return keys, (
+            f"source_name = {src} and {date_col} in ({where_keys}) and batch_id <> {batch_id}"
+        )
+    keys = [
+        r[0]
+        for r in con.execute(
+            f"select distinct period from {table} where batch_id = {batch_id} order by 1"
+        ).fetchall()
+    ]
     if derived_period and derived_period not in keys:
         keys.append(derived_period)
     where_keys = ", ".join(_q(k) for k in keys) or "null"
     return keys, f"source_name = {src} and period in ({where_keys}) and batch_id <> {batch_id}"
 
 
-def _hold_large_change(con: duckdb.DuckDBPyConnection, cfg: SourceConfig, table: str,
-                       where: str, batch_id: int, file_name: str) -> None:
+def _hold_large_change(
+    con: duckdb.DuckDBPyConnection,
+    cfg: SourceConfig,
+    table: str,
+    where: str,
+    batch_id: int,
+    file_name: str,
+) -> None:
     """Load-to-load stability: refuse (hold) a delivery that would remove or change
     more than ``cfg.max_change_share`` of the lines or the amount it replaces, per
     period (per day with replace = "day"; the whole register for a contract
@@ -443,20 +518,32 @@ def _hold_large_change(con: duckdb.DuckDBPyConnection, cfg: SourceConfig, table:
     setting ``confirm``."""
     share = cfg.max_change_share
     if cfg.kind == "contracts" or cfg.replace in ("file", "snapshot"):
-        unit, amount = "'the delivery it replaces'", (
-            "null" if cfg.kind == "contracts" else "sum(amount)")
+        unit, amount = (
+            "'the delivery it replaces'",
+            ("null" if cfg.kind == "contracts" else "sum(amount)"),
+        )
     elif cfg.replace == "day":
-        unit, amount = f"cast({'posting_date' if cfg.kind == 'ledger' else 'order_date'} "\
-            "as varchar)", "sum(amount)"
+        unit, amount = (
+            f"cast({'posting_date' if cfg.kind == 'ledger' else 'order_date'} as varchar)",
+            "sum(amount)",
+        )
     else:
         unit, amount = "period", "sum(amount)"
-    old = {u: (n, a) for u, n, a in con.execute(
-        f"select {unit}, count(*), {amount} from {table} where {where} group by 1").fetchall()}
+    old = {
+        u: (n, a)
+        for u, n, a in con.execute(
+            f"select {unit}, count(*), {amount} from {table} where {where} group by 1"
+        ).fetchall()
+    }
     if not old:
         return  # nothing loaded before in this scope: a first delivery
-    new = {u: (n, a) for u, n, a in con.execute(
-        f"select {unit}, count(*), {amount} from {table} where batch_id = ? group by 1",
-        [batch_id]).fetchall()}
+    new = {
+        u: (n, a)
+        for u, n, a in con.execute(
+            f"select {unit}, count(*), {amount} from {table} where batch_id = ? group by 1",
+            [batch_id],
+        ).fetchall()
+    }
     what = "rows" if cfg.kind == "contracts" else "lines"
     problems = []
     for u in sorted(old, key=str):
@@ -464,22 +551,34 @@ def _hold_large_change(con: duckdb.DuckDBPyConnection, cfg: SourceConfig, table:
         new_n, new_a = new.get(u, (0, None))
         if new_n < old_n * (1 - share):
             problems.append(f"{u}: {old_n:,} {what} loaded, the delivery has {new_n:,}")
-        elif old_a is not None and old_a != 0 and \
-                abs((new_a or 0) - old_a) > Decimal(str(share)) * abs(old_a):
-            problems.append(f"{u}: SEK {old_a:,.2f} loaded, the delivery has "
-                            f"SEK {(new_a or 0):,.2f}")
+        elif (
+            old_a is not None
+            and old_a != 0
+            and abs((new_a or 0) - old_a) > Decimal(str(share)) * abs(old_a)
+        ):
+            problems.append(
+                f"{u}: SEK {old_a:,.2f} loaded, the delivery has SEK {(new_a or 0):,.2f}"
+            )
     if problems:
         raise FileRejected(
             f"held: this delivery would remove or change more than {share:.0%} of what is "
             f"loaded ({'; '.join(problems[:6])}{'; ...' if len(problems) > 6 else ''}). "
             "Nothing was changed. If the delivery is right, confirm it: "
             f"`spendkoll load {cfg.name} --confirm {file_name}` (it is taken back from "
-            f"rejected/{cfg.name}/), or list it in the source setting confirm")
+            f"rejected/{cfg.name}/), or list it in the source setting confirm"
+        )
 
 
-def load_file(con: duckdb.DuckDBPyConnection, path: Path, cfg: SourceConfig, reader: Reader,
-              archive_dir: Path, work_dir: Path, key: bytes,
-              confirmed: bool = False) -> LoadResult:
+def load_file(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    cfg: SourceConfig,
+    reader: Reader,
+    archive_dir: Path,
+    work_dir: Path,
+    key: bytes,
+    confirmed: bool = False,
+) -> LoadResult:
     """Load one landing file.  Raises :class:`FileRejected` when nothing may be loaded."""
     file_name = path.name
     digest = sha256_of(path)
@@ -490,29 +589,42 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, cfg: SourceConfig, rea
     ).fetchone()
     if seen:
         path.unlink()
-        return LoadResult(cfg.name, file_name, "unchanged", batch_id=seen[0],
-                          message=f"identical to batch {seen[0]}; nothing changed")
+        return LoadResult(
+            cfg.name,
+            file_name,
+            "unchanged",
+            batch_id=seen[0],
+            message=f"identical to batch {seen[0]}; nothing changed",
+        )
 
     started = datetime.now(UTC).replace(tzinfo=None)
     work_dir.mkdir(parents=True, exist_ok=True)
     prep = reader(path, cfg, work_dir)
     # the fields whose column the file's header has
     present = {f for f, rule in prep.columns.items() if _norm_header(rule.column) in prep.header}
-    derived_period = _period_of_file(cfg, file_name) if (
-        cfg.kind == "ledger" and "posting_date" not in present) else None
+    derived_period = (
+        _period_of_file(cfg, file_name)
+        if (cfg.kind == "ledger" and "posting_date" not in present)
+        else None
+    )
     if cfg.kind == "ledger" and "posting_date" not in present and not derived_period:
         rule = prep.columns.get("posting_date")
         raise FileRejected(
-            (f"line 1: expected a column {rule.column!r} (for posting_date) in the header"
-             if rule else "the mapping has no posting date column")
+            (
+                f"line 1: expected a column {rule.column!r} (for posting_date) in the header"
+                if rule
+                else "the mapping has no posting date column"
+            )
             + f"; found: {', '.join(prep.header)}. A file without posting dates needs "
-            "'period' or 'period_from_filename' in the source config")
+            "'period' or 'period_from_filename' in the source config"
+        )
     for fieldname in ROW_REQUIRED[cfg.kind]:
         if fieldname not in present and not (fieldname == "posting_date" and derived_period):
             rule = prep.columns.get(fieldname)
             raise FileRejected(
                 f"line 1: expected a column {rule.column if rule else fieldname!r} (for "
-                f"{fieldname}) in the header; found: {', '.join(prep.header)}")
+                f"{fieldname}) in the header; found: {', '.join(prep.header)}"
+            )
     derived_date = None
     if derived_period:
         y, m = map(int, derived_period.split("-"))
@@ -540,22 +652,36 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, cfg: SourceConfig, rea
     fault_point("load.archived")
     try:
         con.execute("begin transaction")
-        con.execute(_insert_sql(cfg.kind, table, info["mapped"], batch_id,  # type: ignore[arg-type]
-                                cfg.name, derived_date))
+        con.execute(
+            _insert_sql(
+                cfg.kind,
+                table,
+                info["mapped"],  # type: ignore[arg-type]
+                batch_id,
+                cfg.name,
+                derived_date,
+            )
+        )
         keys, where = _scope(con, cfg, table, derived_period, file_name, batch_id)
         if not confirmed:
             _hold_large_change(con, cfg, table, where, batch_id, file_name)
-        affected = [r[0] for r in con.execute(
-            f"select distinct batch_id from {table} where {where}").fetchall()]
+        affected = [
+            r[0]
+            for r in con.execute(f"select distinct batch_id from {table} where {where}").fetchall()
+        ]
         con.execute(f"delete from {table} where {where}")
         replaced = []
         for old in affected:
-            left = con.execute(f"select count(*) from {table} where batch_id = ?",
-                               [old]).fetchone()[0]  # type: ignore[index]
+            left = con.execute(
+                f"select count(*) from {table} where batch_id = ?", [old]
+            ).fetchone()[0]  # type: ignore[index]
             if left == 0:
                 replaced.append(old)
-                con.execute("update raw.load_batch set status = 'replaced', replaced_by = ? "
-                            "where batch_id = ?", [batch_id, old])
+                con.execute(
+                    "update raw.load_batch set status = 'replaced', replaced_by = ? "
+                    "where batch_id = ?",
+                    [batch_id, old],
+                )
         con.execute(
             "insert into raw.quarantine select ?, ?, ?, line, column_name, value, reason from bad",
             [batch_id, cfg.name, file_name],
@@ -567,11 +693,13 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, cfg: SourceConfig, rea
         for line, col, value, why in con.execute(
             "select line, column_name, value, reason from raw.quarantine where batch_id = ? "
             "and (regexp_matches(value, ?) or regexp_matches(reason, ?))",
-            [batch_id, SQL_CANDIDATE, SQL_CANDIDATE]
+            [batch_id, SQL_CANDIDATE, SQL_CANDIDATE],
         ).fetchall():
-            con.execute("update raw.quarantine set value = ?, reason = ? where batch_id = ? "
-                        "and line is not distinct from ? and column_name is not distinct from ?",
-                        [_mask(value), hide_numbers(why), batch_id, line, col])
+            con.execute(
+                "update raw.quarantine set value = ?, reason = ? where batch_id = ? "
+                "and line is not distinct from ? and column_name is not distinct from ?",
+                [_mask(value), hide_numbers(why), batch_id, line, col],
+            )
         loaded, flagged, amount = con.execute(
             f"select count(*), count(*) filter (where supplier_id_status in "
             f"('missing', 'invalid')), "
@@ -584,13 +712,31 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, cfg: SourceConfig, rea
         con.execute(
             "insert into raw.load_batch values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
             "?, 'loaded', ?, null, ?, ?, ?)",
-            [batch_id, cfg.name, cfg.kind, file_name, str(archived), digest, cfg.format,
-             prep.encoding, prep.delimiter, info["decimal"], rows_in, loaded, quarantined,
-             prep.rows_skipped, flagged, amount_col, keys,
-             hide_numbers("; ".join(prep.notes)) or None,
-             started, datetime.now(UTC).replace(tzinfo=None),
-             json.dumps({f: rule.column for f, rule in prep.columns.items()},
-                        ensure_ascii=False)],
+            [
+                batch_id,
+                cfg.name,
+                cfg.kind,
+                file_name,
+                str(archived),
+                digest,
+                cfg.format,
+                prep.encoding,
+                prep.delimiter,
+                info["decimal"],
+                rows_in,
+                loaded,
+                quarantined,
+                prep.rows_skipped,
+                flagged,
+                amount_col,
+                keys,
+                hide_numbers("; ".join(prep.notes)) or None,
+                started,
+                datetime.now(UTC).replace(tzinfo=None),
+                json.dumps(
+                    {f: rule.column for f, rule in prep.columns.items()}, ensure_ascii=False
+                ),
+            ],
         )
         fault_point("load.in_transaction")
         con.execute("commit")
@@ -600,13 +746,25 @@ def load_file(con: duckdb.DuckDBPyConnection, path: Path, cfg: SourceConfig, rea
         raise
     fault_point("load.committed")
     path.unlink()
-    return LoadResult(cfg.name, file_name, "loaded", batch_id, rows_in, loaded, quarantined,
-                      prep.rows_skipped, flagged, amount_col, replaced,
-                      "; ".join(prep.notes) or None)
+    return LoadResult(
+        cfg.name,
+        file_name,
+        "loaded",
+        batch_id,
+        rows_in,
+        loaded,
+        quarantined,
+        prep.rows_skipped,
+        flagged,
+        amount_col,
+        replaced,
+        "; ".join(prep.notes) or None,
+    )
 
 
-def record_rejection(con: duckdb.DuckDBPyConnection, path: Path, cfg: SourceConfig,
-                     rejected_dir: Path, reason: str) -> LoadResult:
+def record_rejection(
+    con: duckdb.DuckDBPyConnection, path: Path, cfg: SourceConfig, rejected_dir: Path, reason: str
+) -> LoadResult:
     """Move a rejected file aside with its reason, and log the rejection."""
     digest = sha256_of(path)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
@@ -621,7 +779,6 @@ def record_rejection(con: duckdb.DuckDBPyConnection, path: Path, cfg: SourceConf
         "insert into raw.load_batch (batch_id, source_name, kind, file_name, archived_path, "
         "sha256, format, status, message, started_at, finished_at) "
         "values (?, ?, ?, ?, ?, ?, ?, 'rejected', ?, ?, ?)",
-        [batch_id, cfg.name, cfg.kind, path.name, str(dest), digest, cfg.format, reason, now,
-         now],
+        [batch_id, cfg.name, cfg.kind, path.name, str(dest), digest, cfg.format, reason, now, now],
     )
     return LoadResult(cfg.name, path.name, "rejected", batch_id, message=reason)

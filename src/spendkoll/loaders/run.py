@@ -36,8 +36,7 @@ def reader_for(cfg: SourceConfig, path: Path) -> Reader:
 def landing_files(cfg: SourceConfig, data: DataDir) -> list[Path]:
     folder = data.landing_for(cfg.landing_dir_name)
     folder.mkdir(parents=True, exist_ok=True)
-    return sorted(p for p in folder.glob(cfg.pattern)
-                  if p.is_file() and not p.name.startswith("."))
+    return sorted(p for p in folder.glob(cfg.pattern) if p.is_file() and not p.name.startswith("."))
 
 
 def ignored_files(cfg: SourceConfig, data: DataDir) -> list[Path]:
@@ -46,22 +45,33 @@ def ignored_files(cfg: SourceConfig, data: DataDir) -> list[Path]:
     if not folder.is_dir():
         return []
     matched = set(landing_files(cfg, data))
-    return sorted(p for p in folder.iterdir()
-                  if p.is_file() and not p.name.startswith(".") and p not in matched)
+    return sorted(
+        p
+        for p in folder.iterdir()
+        if p.is_file() and not p.name.startswith(".") and p not in matched
+    )
 
 
-def record_ignored(con: duckdb.DuckDBPyConnection, cfg: SourceConfig,
-                   files: list[Path]) -> list[LoadResult]:
+def record_ignored(
+    con: duckdb.DuckDBPyConnection, cfg: SourceConfig, files: list[Path]
+) -> list[LoadResult]:
     """Remember the source's ignored files (first and last seen) and report them."""
-    reason = (f"the name does not match the source's pattern {cfg.pattern!r}: not loaded "
-              "(rename it, or fix 'pattern' in the sources file)")
+    reason = (
+        f"the name does not match the source's pattern {cfg.pattern!r}: not loaded "
+        "(rename it, or fix 'pattern' in the sources file)"
+    )
     now = datetime.now()
-    seen = dict(con.execute("select file_name, first_seen from raw.ignored_file "
-                            "where source_name = ?", [cfg.name]).fetchall())
+    seen = dict(
+        con.execute(
+            "select file_name, first_seen from raw.ignored_file where source_name = ?", [cfg.name]
+        ).fetchall()
+    )
     con.execute("delete from raw.ignored_file where source_name = ?", [cfg.name])
     for path in files:
-        con.execute("insert into raw.ignored_file values (?, ?, ?, ?, ?)",
-                    [cfg.name, path.name, reason, seen.get(path.name, now), now])
+        con.execute(
+            "insert into raw.ignored_file values (?, ?, ?, ?, ?)",
+            [cfg.name, path.name, reason, seen.get(path.name, now), now],
+        )
         log.warning("%s %s: ignored, %s", cfg.name, path.name, reason)
     return [LoadResult(cfg.name, p.name, "ignored", message=reason) for p in files]
 
@@ -73,13 +83,19 @@ def remove_orphans(con: duckdb.DuckDBPyConnection, cfg: SourceConfig, data: Data
     archive = data.archive / cfg.name
     if archive.is_dir():
         # by name (<batch>_<sha256>_<file>): the data directory may have moved
-        kept = {Path(r[0]).name for r in con.execute(
-            "select archived_path from raw.load_batch where source_name = ? "
-            "and archived_path is not null", [cfg.name]).fetchall()}
+        kept = {
+            Path(r[0]).name
+            for r in con.execute(
+                "select archived_path from raw.load_batch where source_name = ? "
+                "and archived_path is not null",
+                [cfg.name],
+            ).fetchall()
+        }
         for path in archive.iterdir():
             if path.is_file() and path.name not in kept:
-                log.warning("%s: removing %s, archived by a load that did not commit",
-                            cfg.name, path.name)
+                log.warning(
+                    "%s: removing %s, archived by a load that did not commit", cfg.name, path.name
+                )
                 path.unlink()
     work = data.work / cfg.name
     if work.is_dir():
@@ -99,8 +115,12 @@ def take_back_held(cfg: SourceConfig, data: DataDir, names: set[str]) -> None:
             held[-1].with_name(held[-1].name + ".reason.txt").unlink(missing_ok=True)
 
 
-def load_source(cfg: SourceConfig, data: DataDir | None = None,
-                key: bytes | None = None, confirm: set[str] | None = None) -> list[LoadResult]:
+def load_source(
+    cfg: SourceConfig,
+    data: DataDir | None = None,
+    key: bytes | None = None,
+    confirm: set[str] | None = None,
+) -> list[LoadResult]:
     """Load every landing file of a source; raise :class:`LoadFailed` if any was rejected.
 
     Good files are loaded even when another file of the same run is rejected;
@@ -121,14 +141,22 @@ def load_source(cfg: SourceConfig, data: DataDir | None = None,
             work = data.work / cfg.name
             try:
                 confirmed = path.name in confirm or any(
-                    fnmatch.fnmatch(path.name, pattern) for pattern in cfg.confirm)
+                    fnmatch.fnmatch(path.name, pattern) for pattern in cfg.confirm
+                )
                 result: LoadResult
                 if cfg.kind == "dq_decisions":
-                    result = load_decision_file(con, path, cfg, data.archive / cfg.name,
-                                                work, key)
+                    result = load_decision_file(con, path, cfg, data.archive / cfg.name, work, key)
                 else:
-                    result = load_file(con, path, cfg, reader_for(cfg, path),
-                                       data.archive / cfg.name, work, key, confirmed)
+                    result = load_file(
+                        con,
+                        path,
+                        cfg,
+                        reader_for(cfg, path),
+                        data.archive / cfg.name,
+                        work,
+                        key,
+                        confirmed,
+                    )
             except FileRejected as exc:
                 reason = hide_numbers(f"{path.name}: {exc}") or ""
                 log.error("rejected %s", reason)
@@ -137,9 +165,13 @@ def load_source(cfg: SourceConfig, data: DataDir | None = None,
                 # Not a check of ours but the reader's or DuckDB's own error: the file
                 # is rejected whole like any other (nothing of it was committed), and
                 # the run goes on with the next file.
-                reason = hide_numbers(
-                    f"{path.name}: could not be read ({type(exc).__name__}: "
-                    f"{str(exc).splitlines()[0] if str(exc) else ''})") or ""
+                reason = (
+                    hide_numbers(
+                        f"{path.name}: could not be read ({type(exc).__name__}: "
+                        f"{str(exc).splitlines()[0] if str(exc) else ''})"
+                    )
+                    or ""
+                )
                 log.error("rejected %s", reason)
                 result = record_rejection(con, path, cfg, data.rejected / cfg.name, reason)
             finally:

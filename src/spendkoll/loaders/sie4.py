@@ -30,8 +30,17 @@ from spendkoll.sources import ColumnRule, SourceConfig
 from spendkoll.textio import UTF8_CHAR
 
 OUT_COLUMNS = (
-    "source_line", "verification_id", "line_number", "posting_date", "invoice_number",
-    "supplier_id", "supplier_name", "account", "account_text", "cost_centre", "amount",
+    "source_line",
+    "verification_id",
+    "line_number",
+    "posting_date",
+    "invoice_number",
+    "supplier_id",
+    "supplier_name",
+    "account",
+    "account_text",
+    "cost_centre",
+    "amount",
     "description",
 )
 DIM_COST_CENTRE = "1"
@@ -134,22 +143,29 @@ def decode_sie(raw: bytes, declared: str | None) -> tuple[str, str, list[str]]:
             if codec != "utf-8":
                 notes.append(f"declares #FORMAT {fmt} but is UTF-8; read as UTF-8")
             if "\ufffd" in text:
-                notes.append("the file holds U+FFFD replacement characters: some text was "
-                             "damaged before export (amounts and accounts are unaffected)")
+                notes.append(
+                    "the file holds U+FFFD replacement characters: some text was "
+                    "damaged before export (amounts and accounts are unaffected)"
+                )
             return text, "utf-8", notes
         return text, "ascii", notes
     except UnicodeDecodeError as exc:
         if codec == "utf-8" or UTF8_CHAR.search(raw):
-            line = raw[:exc.start].count(b"\n") + 1
+            line = raw[: exc.start].count(b"\n") + 1
             raise FileRejected(
                 f"line {line}: byte 0x{raw[exc.start]:02X} is not UTF-8"
-                + (", but the file also holds UTF-8 characters: it mixes encodings"
-                   if codec != "utf-8" else f" (the file declares #FORMAT {fmt})")) from None
+                + (
+                    ", but the file also holds UTF-8 characters: it mixes encodings"
+                    if codec != "utf-8"
+                    else f" (the file declares #FORMAT {fmt})"
+                )
+            ) from None
     return raw.decode(codec), codec, notes
 
 
-def _fill_from_voucher(rows: list[list[str]], dims: list[dict[str, str]],
-                      objects: dict[tuple[str, str], str]) -> None:
+def _fill_from_voucher(
+    rows: list[list[str]], dims: list[dict[str, str]], objects: dict[tuple[str, str], str]
+) -> None:
     """Give cost lines the voucher's supplier and invoice when the voucher has just one.
 
     Accounting programs put dimension 9 (supplier) on the payables line (2440)
@@ -237,16 +253,19 @@ def prepare_sie4(path: Path, cfg: SourceConfig, work_dir: Path) -> Prepared:
                 if len(args) < 3:
                     raise FileRejected(f"line {line_no}: #VER needs series, number and date")
                 serie, vernr = str(args[0]), str(args[1])
-                ver = {"id": f"{serie}-{vernr}" if serie else vernr,
-                       "date": _date(str(args[2]), line_no, "the voucher date"),
-                       "text": str(args[3]) if len(args) > 3 else ""}
+                ver = {
+                    "id": f"{serie}-{vernr}" if serie else vernr,
+                    "date": _date(str(args[2]), line_no, "the voucher date"),
+                    "text": str(args[3]) if len(args) > 3 else "",
+                }
                 ver_line = line_no
             elif label == "#TRANS":
                 if not in_block or ver is None:
                     raise FileRejected(f"line {line_no}: #TRANS outside a #VER block")
                 if len(args) < 3 or not isinstance(args[1], list):
                     raise FileRejected(
-                        f"line {line_no}: expected '#TRANS account {{objects}} amount ...'")
+                        f"line {line_no}: expected '#TRANS account {{objects}} amount ...'"
+                    )
                 account = str(args[0])
                 objs = args[1]
                 try:
@@ -263,16 +282,26 @@ def prepare_sie4(path: Path, cfg: SourceConfig, work_dir: Path) -> Prepared:
                     skipped += 1
                     continue
                 transdat = str(args[3]) if len(args) > 3 and str(args[3]) else ""
-                posting = _date(transdat, line_no, "the transaction date") if transdat \
-                    else ver["date"]
+                posting = (
+                    _date(transdat, line_no, "the transaction date") if transdat else ver["date"]
+                )
                 supplier = dims.get(DIM_SUPPLIER, "")
-                ver_rows.append([
-                    str(line_no), ver["id"], str(len(ver_rows) + 1), posting,
-                    dims.get(DIM_INVOICE, ""), supplier,
-                    objects.get((DIM_SUPPLIER, supplier), "") if supplier else "",
-                    account, accounts.get(account, ""), dims.get(DIM_COST_CENTRE, ""),
-                    str(amount), str(args[4]) if len(args) > 4 and args[4] else ver["text"],
-                ])
+                ver_rows.append(
+                    [
+                        str(line_no),
+                        ver["id"],
+                        str(len(ver_rows) + 1),
+                        posting,
+                        dims.get(DIM_INVOICE, ""),
+                        supplier,
+                        objects.get((DIM_SUPPLIER, supplier), "") if supplier else "",
+                        account,
+                        accounts.get(account, ""),
+                        dims.get(DIM_COST_CENTRE, ""),
+                        str(amount),
+                        str(args[4]) if len(args) > 4 and args[4] else ver["text"],
+                    ]
+                )
             # #RTRANS is repeated by the #TRANS after it; #BTRANS is a removed line.
     finally:
         fout.close()
@@ -285,14 +314,22 @@ def prepare_sie4(path: Path, cfg: SourceConfig, work_dir: Path) -> Prepared:
 
     if unclosed:
         shown = ", ".join(str(n) for n in unclosed[:5])
-        notes.append(f"{len(unclosed)} line(s) with a quote left open, closed at the line end "
-                     f"(line {shown}{', ...' if len(unclosed) > 5 else ''})")
+        notes.append(
+            f"{len(unclosed)} line(s) with a quote left open, closed at the line end "
+            f"(line {shown}{', ...' if len(unclosed) > 5 else ''})"
+        )
     if has_supplier:
-        notes.append("supplier ids come from dimension 9 (the company's own supplier numbers "
-                     "unless it exports org numbers there)")
+        notes.append(
+            "supplier ids come from dimension 9 (the company's own supplier numbers "
+            "unless it exports org numbers there)"
+        )
     return Prepared(
-        csv_path=out, delimiter=";",
+        csv_path=out,
+        delimiter=";",
         columns={c: ColumnRule(c) for c in OUT_COLUMNS if c != "source_line"},
-        encoding=encoding, header=list(OUT_COLUMNS), rows_skipped=skipped,
-        line_column="source_line", notes=notes,
+        encoding=encoding,
+        header=list(OUT_COLUMNS),
+        rows_skipped=skipped,
+        line_column="source_line",
+        notes=notes,
     )

@@ -52,5 +52,10 @@ def prepare_tabular(path: Path, cfg: SourceConfig, work_dir: Path) -> Prepared:
         raw_header = next(csv.reader(f, delimiter=layout.delimiter), [])
     header = read_header(csv_path, layout.delimiter)
     check_mapping(header, cfg, raw_header)
-    return Prepared(csv_path=csv_path, delimiter=layout.delimiter, columns=dict(cfg.columns),
-                    encoding=layout.encoding, header=header)
+    return Prepared(
+        csv_path=csv_path,
+        delimiter=layout.delimiter,
+        columns=dict(cfg.columns),
+        encoding=layout.encoding,
+        header=header,
+    )

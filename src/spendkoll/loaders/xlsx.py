@@ -33,8 +33,10 @@ def open_workbook(path: Path) -> tuple[Any, Any]:
     from openpyxl import load_workbook
 
     try:
-        return (load_workbook(path, read_only=True, data_only=True),
-                load_workbook(path, read_only=True, data_only=False))
+        return (
+            load_workbook(path, read_only=True, data_only=True),
+            load_workbook(path, read_only=True, data_only=False),
+        )
     except (zipfile.BadZipFile, KeyError, OSError) as exc:
         raise FileRejected(f"not a readable .xlsx workbook ({exc})") from exc
 
@@ -55,8 +57,11 @@ def prepare_xlsx(path: Path, cfg: SourceConfig, work_dir: Path) -> Prepared:
         mapped = {_norm_header(rule.column) for rule in cfg.columns.values()}
         with out.open("w", encoding="utf-8", newline="") as f:
             w = csv.writer(f, delimiter=";", quoting=csv.QUOTE_ALL, lineterminator="\n")
-            pairs = zip(ws.iter_rows(values_only=True),
-                        formulas.worksheets[0].iter_rows(values_only=True), strict=False)
+            pairs = zip(
+                ws.iter_rows(values_only=True),
+                formulas.worksheets[0].iter_rows(values_only=True),
+                strict=False,
+            )
             for sheet_row, (row, written) in enumerate(pairs, start=1):
                 if rows and all(v is None for v in row):
                     continue
@@ -68,13 +73,21 @@ def prepare_xlsx(path: Path, cfg: SourceConfig, work_dir: Path) -> Prepared:
                 error = ""
                 for i, (value, source) in enumerate(zip(row, written, strict=False)):
                     name = header[i] if i < len(header) else ""
-                    if value is None and isinstance(source, str) and source.startswith("=") \
-                            and _norm_header(name) in mapped:
-                        error = ERROR_SEP.join([
-                            name, source[:200],
-                            f"cell {get_column_letter(i + 1)}{sheet_row} holds a formula "
-                            "without a stored value: open and save the workbook in Excel, "
-                            "or export values"])
+                    if (
+                        value is None
+                        and isinstance(source, str)
+                        and source.startswith("=")
+                        and _norm_header(name) in mapped
+                    ):
+                        error = ERROR_SEP.join(
+                            [
+                                name,
+                                source[:200],
+                                f"cell {get_column_letter(i + 1)}{sheet_row} holds a formula "
+                                "without a stored value: open and save the workbook in Excel, "
+                                "or export values",
+                            ]
+                        )
                         break
                 w.writerow([_cell(v) for v in row] + [str(sheet_row), error])
                 rows += 1
@@ -85,6 +98,13 @@ def prepare_xlsx(path: Path, cfg: SourceConfig, work_dir: Path) -> Prepared:
         raise FileRejected("the first sheet is empty")
     header = read_header(out, ";")
     check_mapping(header, cfg, header)
-    return Prepared(csv_path=out, delimiter=";", columns=dict(cfg.columns), encoding="xlsx",
-                    header=header, line_column="__line", error_column="__error",
-                    notes=[f"sheet {ws.title!r}; line numbers are sheet rows"])
+    return Prepared(
+        csv_path=out,
+        delimiter=";",
+        columns=dict(cfg.columns),
+        encoding="xlsx",
+        header=header,
+        line_column="__line",
+        error_column="__error",
+        notes=[f"sheet {ws.title!r}; line numbers are sheet rows"],
+    )

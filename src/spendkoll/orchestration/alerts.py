@@ -24,8 +24,10 @@ def log_failure(context: Any) -> None:
     task_id = getattr(ti, "task_id", "?")
     # a message may quote a delivered value: no personnummer in the log
     error = (hide_numbers(str(context.get("exception") or "")) or "").replace("\n", " ")[:500]
-    line = (f"{datetime.now():%Y-%m-%d %H:%M:%S} FAILED {dag_id}.{task_id} "
-            f"run {context.get('run_id', '?')}: {error}")
+    line = (
+        f"{datetime.now():%Y-%m-%d %H:%M:%S} FAILED {dag_id}.{task_id} "
+        f"run {context.get('run_id', '?')}: {error}"
+    )
     print(f"spendkoll alert: {line}")
     try:
         path = DataDir.from_env().root / "alerts.log"
@@ -42,11 +44,13 @@ def failure_callbacks() -> list[Callable[..., Any]]:
     if to:
         from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 
-        callbacks.append(SmtpNotifier(
-            to=to,
-            from_email=settings().alert_from or None,
-            smtp_conn_id=settings().smtp_conn_id,
-            subject="spendkoll: {{ ti.dag_id }}.{{ ti.task_id }} failed",
-            html_content="Run {{ run_id }} failed: {{ exception }}",
-        ))
+        callbacks.append(
+            SmtpNotifier(
+                to=to,
+                from_email=settings().alert_from or None,
+                smtp_conn_id=settings().smtp_conn_id,
+                subject="spendkoll: {{ ti.dag_id }}.{{ ti.task_id }} failed",
+                html_content="Run {{ run_id }} failed: {{ exception }}",
+            )
+        )
     return callbacks

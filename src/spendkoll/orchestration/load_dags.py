@@ -52,14 +52,21 @@ def load_summary(source: str, optional: bool = False) -> dict[str, Any]:
         # succeed, hiding the failure.  Fail now, without retries.
         raise AirflowFailException(str(exc)) from exc
     for r in results:
-        print(f"{r.source} {r.file_name}: {r.status}, in {r.rows_in}, loaded {r.rows_loaded}, "
-              f"quarantined {r.rows_quarantined}, flagged ids {r.rows_flagged}")
+        print(
+            f"{r.source} {r.file_name}: {r.status}, in {r.rows_in}, loaded {r.rows_loaded}, "
+            f"quarantined {r.rows_quarantined}, flagged ids {r.rows_flagged}"
+        )
         for detail in getattr(r, "rejected_rows", ()):
             print(f"  not loaded: {detail}")
-    return {"files": [
-        {k: (str(v) if v is not None and k == "amount_loaded" else v)
-         for k, v in asdict(r).items()} for r in results
-    ]}
+    return {
+        "files": [
+            {
+                k: (str(v) if v is not None and k == "amount_loaded" else v)
+                for k, v in asdict(r).items()
+            }
+            for r in results
+        ]
+    }
 
 
 def load_dag(source: str, schedule: str, doc_md: str, optional: bool = False) -> DAG:
@@ -74,8 +81,11 @@ def load_dag(source: str, schedule: str, doc_md: str, optional: bool = False) ->
         doc_md=doc_md,
     ) as dag:
 
-        @task(task_id=f"load_{source}", pool=WAREHOUSE_POOL,
-              outlets=[Asset(name=f"spendkoll_raw_{source}", uri=raw_asset_uri(source))])
+        @task(
+            task_id=f"load_{source}",
+            pool=WAREHOUSE_POOL,
+            outlets=[Asset(name=f"spendkoll_raw_{source}", uri=raw_asset_uri(source))],
+        )
         def load() -> dict[str, Any]:
             return load_summary(source, optional)
 

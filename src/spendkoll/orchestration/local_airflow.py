@@ -35,20 +35,24 @@ def airflow_env(data: DataDir, sources: Path | None = None) -> dict[str, str]:
     disable_telemetry(env)
     root = project_root()
     home = data.airflow_home
-    env.update({
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__CORE__DAGS_FOLDER": str(root / "dags"),
-        "AIRFLOW__CORE__PLUGINS_FOLDER": str(root / "plugins"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
-        "AIRFLOW__LOGGING__LOGGING_LEVEL": env.get("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING"),
-        "SPENDKOLL_DATA_DIR": str(data.root),
-        "SPENDKOLL_HOME": str(root),
-        "SPENDKOLL_TASK_RETRIES": env.get("SPENDKOLL_TASK_RETRIES", "0"),
-        # `airflow standalone` starts its components as `airflow ...` through PATH.
-        "PATH": os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]),
-    })
+    env.update(
+        {
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(root / "dags"),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(root / "plugins"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+            "AIRFLOW__LOGGING__LOGGING_LEVEL": env.get(
+                "AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING"
+            ),
+            "SPENDKOLL_DATA_DIR": str(data.root),
+            "SPENDKOLL_HOME": str(root),
+            "SPENDKOLL_TASK_RETRIES": env.get("SPENDKOLL_TASK_RETRIES", "0"),
+            # `airflow standalone` starts its components as `airflow ...` through PATH.
+            "PATH": os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]),
+        }
+    )
     if sources is not None:
         env["SPENDKOLL_SOURCES"] = str(sources)
     if not env.get(ENV_VAR):
@@ -68,8 +72,7 @@ def setup_airflow(env: dict[str, str]) -> None:
     """Metadata database, the single-writer pool, and the DAGs serialised."""
     Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
     airflow(env, "db", "migrate")
-    airflow(env, "pools", "set", WAREHOUSE_POOL, "1",
-            "spendkoll: one DuckDB writer at a time")
+    airflow(env, "pools", "set", WAREHOUSE_POOL, "1", "spendkoll: one DuckDB writer at a time")
     airflow(env, "dags", "reserialize")
 
 
@@ -77,12 +80,19 @@ class DagRunFailed(RuntimeError):
     pass
 
 
-def run_dag(env: dict[str, str], dag_id: str, logical_date: str,
-            conf: dict[str, str] | None = None) -> str:
+def run_dag(
+    env: dict[str, str], dag_id: str, logical_date: str, conf: dict[str, str] | None = None
+) -> str:
     """`airflow dags test`, then the run's final state (the command exits 0 either way)."""
     airflow(env, "dags", "test", dag_id, logical_date, *(["-c", json.dumps(conf)] if conf else []))
-    cmd = [str(Path(sys.executable).with_name("airflow")), "dags", "list-runs", dag_id,
-           "-o", "json"]
+    cmd = [
+        str(Path(sys.executable).with_name("airflow")),
+        "dags",
+        "list-runs",
+        dag_id,
+        "-o",
+        "json",
+    ]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
     # Warnings may come first; the JSON list is the last line that starts with '['.
     json_lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("[")]

@@ -38,10 +38,13 @@ def monthly_report_dag() -> DAG:
         catchup=False,
         max_active_runs=1,
         params={
-            "month": Param("", type="string", pattern=r"^(\d{4}-(0[1-9]|1[0-2]))?$",
-                           description="YYYY-MM; empty: the month before the run"),
-            "lang": Param("sv", type="string", enum=["sv", "en"],
-                          description="sv (default) or en"),
+            "month": Param(
+                "",
+                type="string",
+                pattern=r"^(\d{4}-(0[1-9]|1[0-2]))?$",
+                description="YYYY-MM; empty: the month before the run",
+            ),
+            "lang": Param("sv", type="string", enum=["sv", "en"], description="sv (default) or en"),
         },
         default_args={
             "owner": "spendkoll",
@@ -51,8 +54,8 @@ def monthly_report_dag() -> DAG:
         },
         tags=["spendkoll", "report"],
         doc_md="### Monthly report per org unit\nOne self-contained HTML file per org unit "
-               "and one for the whole organisation, from the published marts. Trigger with "
-               "`{\"month\": \"2025-11\", \"lang\": \"sv\"}` for any past month.",
+        "and one for the whole organisation, from the published marts. Trigger with "
+        '`{"month": "2025-11", "lang": "sv"}` for any past month.',
     ) as dag:
 
         @task(task_id="write_monthly_reports")
@@ -63,8 +66,9 @@ def monthly_report_dag() -> DAG:
             context = get_current_context()
             run_at = context.get("logical_date") or datetime.now()
             month = report_month(dict(context["params"]), run_at.date())
-            reports = generate_monthly_reports(DataDir.from_env(), month,
-                                               lang=str(context["params"].get("lang", "sv")))
+            reports = generate_monthly_reports(
+                DataDir.from_env(), month, lang=str(context["params"].get("lang", "sv"))
+            )
             for r in reports:
                 print(f"{r.unit_id}: {r.path}")
             return [str(r.path) for r in reports]

@@ -30,8 +30,9 @@ def validate_raw() -> str:
     report = Validator(DataDir.from_env()).validate_raw()
     log.info("raw validation:\n%s", report.summary())
     if not report.passed:
-        raise AirflowFailException("blocking raw-data checks failed, marts not rebuilt:\n"
-                                   + report.summary())
+        raise AirflowFailException(
+            "blocking raw-data checks failed, marts not rebuilt:\n" + report.summary()
+        )
     return report.summary()
 
 
@@ -46,8 +47,12 @@ def dbt_build() -> dict[str, Any]:
     if not night.ok:
         raise AirflowFailException(
             "dbt build failed, marts not published: "
-            + (night.stopped or "; ".join(f"{n.kind} {n.name}: {n.message}"
-                                          for n in night.failures()) or night.output_tail))
+            + (
+                night.stopped
+                or "; ".join(f"{n.kind} {n.name}: {n.message}" for n in night.failures())
+                or night.output_tail
+            )
+        )
     return night.summary()
 
 
@@ -62,8 +67,10 @@ def validate_marts() -> str:
     quality = build_report(data, [report.summary()], report.docs_index)
     log.info("data-quality report: %s", quality.index)
     if not report.passed:
-        raise AirflowFailException("blocking checks on the marts failed, not published "
-                                   "(the last published snapshot stays):\n" + report.summary())
+        raise AirflowFailException(
+            "blocking checks on the marts failed, not published "
+            "(the last published snapshot stays):\n" + report.summary()
+        )
     return report.summary()
 
 
@@ -74,5 +81,9 @@ def publish_marts(night: dict[str, Any]) -> dict[str, Any]:
 
     path = publish(DataDir.from_env())
     log.info("published %s", path)
-    return {"published": str(path), "dbt_seconds": night.get("seconds"),
-            "dbt_counts": night.get("counts"), "freshness": night.get("freshness")}
+    return {
+        "published": str(path),
+        "dbt_seconds": night.get("seconds"),
+        "dbt_counts": night.get("counts"),
+        "freshness": night.get("freshness"),
+    }

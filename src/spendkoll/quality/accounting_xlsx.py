@@ -41,30 +41,63 @@ import xlsxwriter
 # The mart columns the list is written from (marts.dq_accounting_list, the
 # suggested category's name joined in), in the order the caller selects them.
 SOURCE_COLUMNS = (
-    "exception_id", "org_unit_id", "org_unit_name", "period", "posting_date",
-    "supplier_name", "verification_id", "invoice_number", "account", "amount",
-    "rule_ids", "explanation", "suggested_account", "suggested_category",
-    "amount_at_stake", "score", "status",
+    "exception_id",
+    "org_unit_id",
+    "org_unit_name",
+    "period",
+    "posting_date",
+    "supplier_name",
+    "verification_id",
+    "invoice_number",
+    "account",
+    "amount",
+    "rule_ids",
+    "explanation",
+    "suggested_account",
+    "suggested_category",
+    "amount_at_stake",
+    "score",
+    "status",
 )
 
 HEADERS: dict[str, dict[str, str]] = {
     "sv": {
-        "exception_id": "exception_id", "org_unit_id": "enhet", "org_unit_name": "enhetsnamn",
-        "period": "period", "posting_date": "bokföringsdatum", "supplier_name": "leverantör",
-        "verification_id": "verifikation", "invoice_number": "fakturanummer",
-        "account": "konto", "amount": "belopp", "rule_ids": "regler",
-        "explanation": "förklaring", "suggested_account": "föreslaget konto",
-        "suggested_category": "föreslagen kategori", "amount_at_stake": "belopp i fråga",
-        "score": "poäng", "status": "status",
+        "exception_id": "exception_id",
+        "org_unit_id": "enhet",
+        "org_unit_name": "enhetsnamn",
+        "period": "period",
+        "posting_date": "bokföringsdatum",
+        "supplier_name": "leverantör",
+        "verification_id": "verifikation",
+        "invoice_number": "fakturanummer",
+        "account": "konto",
+        "amount": "belopp",
+        "rule_ids": "regler",
+        "explanation": "förklaring",
+        "suggested_account": "föreslaget konto",
+        "suggested_category": "föreslagen kategori",
+        "amount_at_stake": "belopp i fråga",
+        "score": "poäng",
+        "status": "status",
     },
     "en": {
-        "exception_id": "exception_id", "org_unit_id": "org_unit", "org_unit_name":
-        "org_unit_name", "period": "period", "posting_date": "posting_date",
-        "supplier_name": "supplier", "verification_id": "voucher",
-        "invoice_number": "invoice", "account": "account", "amount": "amount",
-        "rule_ids": "rules", "explanation": "explanation",
-        "suggested_account": "suggested_account", "suggested_category": "suggested_category",
-        "amount_at_stake": "amount_at_stake", "score": "score", "status": "status",
+        "exception_id": "exception_id",
+        "org_unit_id": "org_unit",
+        "org_unit_name": "org_unit_name",
+        "period": "period",
+        "posting_date": "posting_date",
+        "supplier_name": "supplier",
+        "verification_id": "voucher",
+        "invoice_number": "invoice",
+        "account": "account",
+        "amount": "amount",
+        "rule_ids": "rules",
+        "explanation": "explanation",
+        "suggested_account": "suggested_account",
+        "suggested_category": "suggested_category",
+        "amount_at_stake": "amount_at_stake",
+        "score": "score",
+        "status": "status",
     },
 }
 
@@ -83,22 +116,40 @@ STATUS = {
     "en": {"new": "new", "open": "open", "confirmed": "confirmed"},
 }
 HELP = {
-    "sv": ("Beslut", "Välj bekräftad (felkonterad, rättas), falsklarm (inget fel) eller "
-           "rättad (redan omkonterad). Fyll i signatur och beslutsdatum och skicka "
-           "tillbaka filen."),
-    "en": ("Decision", "Choose confirmed (mis-coded, to be corrected), dismissed (a false "
-           "alarm) or corrected (already recoded). Fill in initials and the date, and send "
-           "the file back."),
+    "sv": (
+        "Beslut",
+        "Välj bekräftad (felkonterad, rättas), falsklarm (inget fel) eller "
+        "rättad (redan omkonterad). Fyll i signatur och beslutsdatum och skicka "
+        "tillbaka filen.",
+    ),
+    "en": (
+        "Decision",
+        "Choose confirmed (mis-coded, to be corrected), dismissed (a false "
+        "alarm) or corrected (already recoded). Fill in initials and the date, and send "
+        "the file back.",
+    ),
 }
 
 # Text a spreadsheet may read as a formula (OWASP, CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 WIDTHS = {
-    "exception_id": 26, "org_unit_id": 8, "org_unit_name": 22, "period": 8,
-    "posting_date": 11, "supplier_name": 28, "verification_id": 12, "invoice_number": 14,
-    "account": 8, "amount": 14, "rule_ids": 12, "explanation": 60,
-    "suggested_account": 10, "suggested_category": 24, "amount_at_stake": 14, "score": 7,
+    "exception_id": 26,
+    "org_unit_id": 8,
+    "org_unit_name": 22,
+    "period": 8,
+    "posting_date": 11,
+    "supplier_name": 28,
+    "verification_id": 12,
+    "invoice_number": 14,
+    "account": 8,
+    "amount": 14,
+    "rule_ids": 12,
+    "explanation": 60,
+    "suggested_account": 10,
+    "suggested_category": 24,
+    "amount_at_stake": 14,
+    "score": 7,
     "status": 10,
 }
 MONEY = {"amount", "amount_at_stake"}
@@ -122,26 +173,46 @@ def write_accounting_list(rows: Iterable[Sequence[Any]], path: Path, lang: str =
     if lang not in HEADERS:
         raise ValueError(f"language {lang!r}: use sv or en")
     tmp = path.with_name(path.stem + ".tmp.xlsx")
-    wb = xlsxwriter.Workbook(str(tmp), {
-        "constant_memory": True,
-        # write() is never used on data, but keep every implicit conversion off
-        "strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False,
-        "tmpdir": str(path.parent),
-    })
-    header = wb.add_format({"bold": True, "bg_color": "#DCE6F1", "border": 1,
-                            "text_wrap": True, "valign": "top"})
-    header_fill = wb.add_format({"bold": True, "bg_color": "#FFF2CC", "border": 1,
-                                 "text_wrap": True, "valign": "top"})
+    wb = xlsxwriter.Workbook(
+        str(tmp),
+        {
+            "constant_memory": True,
+            # write() is never used on data, but keep every implicit conversion off
+            "strings_to_numbers": False,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "tmpdir": str(path.parent),
+        },
+    )
+    header = wb.add_format(
+        {"bold": True, "bg_color": "#DCE6F1", "border": 1, "text_wrap": True, "valign": "top"}
+    )
+    header_fill = wb.add_format(
+        {"bold": True, "bg_color": "#FFF2CC", "border": 1, "text_wrap": True, "valign": "top"}
+    )
     text = wb.add_format({"quote_prefix": True, "valign": "top"})
     wrapped = wb.add_format({"quote_prefix": True, "valign": "top", "text_wrap": True})
     money = wb.add_format({"num_format": "#,##0.00", "valign": "top"})
     score = wb.add_format({"num_format": "0.00", "valign": "top"})
     day = wb.add_format({"num_format": "yyyy-mm-dd", "valign": "top"})
-    to_fill = wb.add_format({"bg_color": "#FFFBEA", "border": 1, "border_color": "#D9D9D9",
-                             "quote_prefix": True, "valign": "top"})
-    to_fill_day = wb.add_format({"bg_color": "#FFFBEA", "border": 1,
-                                 "border_color": "#D9D9D9", "num_format": "yyyy-mm-dd",
-                                 "valign": "top"})
+    to_fill = wb.add_format(
+        {
+            "bg_color": "#FFFBEA",
+            "border": 1,
+            "border_color": "#D9D9D9",
+            "quote_prefix": True,
+            "valign": "top",
+        }
+    )
+    to_fill_day = wb.add_format(
+        {
+            "bg_color": "#FFFBEA",
+            "border": 1,
+            "border_color": "#D9D9D9",
+            "num_format": "yyyy-mm-dd",
+            "valign": "top",
+        }
+    )
     ws = wb.add_worksheet(SHEET[lang])
     names = headers(lang)
     n_source = len(SOURCE_COLUMNS)
@@ -173,17 +244,34 @@ def write_accounting_list(rows: Iterable[Sequence[Any]], path: Path, lang: str =
     last_row = max(n, 1)
     ws.autofilter(0, 0, n, len(names) - 1)
     title, message = HELP[lang]
-    ws.data_validation(1, n_source, last_row, n_source, {
-        "validate": "list", "source": list(DECISION_VALUES[lang]),
-        "input_title": title, "input_message": message,
-        "error_title": title, "error_message": ", ".join(DECISION_VALUES[lang]),
-    })
-    ws.data_validation(1, n_source + 3, last_row, n_source + 3, {
-        "validate": "date", "criteria": "between",
-        "minimum": datetime(2000, 1, 1), "maximum": datetime(2100, 12, 31),
-        "error_title": DECISION_HEADERS[lang][3],
-        "error_message": "ÅÅÅÅ-MM-DD" if lang == "sv" else "YYYY-MM-DD",
-    })
+    ws.data_validation(
+        1,
+        n_source,
+        last_row,
+        n_source,
+        {
+            "validate": "list",
+            "source": list(DECISION_VALUES[lang]),
+            "input_title": title,
+            "input_message": message,
+            "error_title": title,
+            "error_message": ", ".join(DECISION_VALUES[lang]),
+        },
+    )
+    ws.data_validation(
+        1,
+        n_source + 3,
+        last_row,
+        n_source + 3,
+        {
+            "validate": "date",
+            "criteria": "between",
+            "minimum": datetime(2000, 1, 1),
+            "maximum": datetime(2100, 12, 31),
+            "error_title": DECISION_HEADERS[lang][3],
+            "error_message": "ÅÅÅÅ-MM-DD" if lang == "sv" else "YYYY-MM-DD",
+        },
+    )
     wb.close()
     tmp.replace(path)
     return n

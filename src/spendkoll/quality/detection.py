@@ -74,8 +74,11 @@ class DetectionReport:
 
 
 def _kind_rules_sql() -> str:
-    return " union all ".join(f"select '{kind}' as kind, '{rule}' as rule_id"
-                              for kind, rules in KIND_RULES.items() for rule in rules)
+    return " union all ".join(
+        f"select '{kind}' as kind, '{rule}' as rule_id"
+        for kind, rules in KIND_RULES.items()
+        for rule in rules
+    )
 
 
 def measure(data: DataDir, answers: Path | None = None) -> DetectionReport:
@@ -85,10 +88,13 @@ def measure(data: DataDir, answers: Path | None = None) -> DetectionReport:
     con = reader(data.warehouse)
     try:
         con.execute(f"create temp table kind_rules as {_kind_rules_sql()}")
-        con.execute("""
+        con.execute(
+            """
             create temp table answers as
                 select * from read_csv(?, delim = ';', header = true, all_varchar = true)
-        """, [str(answers)])
+        """,
+            [str(answers)],
+        )
         con.execute("""
             create temp table planted as
                 select distinct a.kind, f.ledger_line_id
@@ -129,17 +135,23 @@ def measure(data: DataDir, answers: Path | None = None) -> DetectionReport:
 
 
 def format_report(report: DetectionReport) -> str:
-    out = ["Detection of the planted mis-codings (demo answer file):",
-           f"  {'kind':<30}{'planted':>9}{'caught':>9}{'recall':>9}   rules"]
+    out = [
+        "Detection of the planted mis-codings (demo answer file):",
+        f"  {'kind':<30}{'planted':>9}{'caught':>9}{'recall':>9}   rules",
+    ]
     for k in report.kinds:
-        out.append(f"  {k.kind:<30}{k.planted:>9,}{k.caught:>9,}{k.recall:>9.1%}   "
-                   + ", ".join(KIND_RULES.get(k.kind, ())))
+        out.append(
+            f"  {k.kind:<30}{k.planted:>9,}{k.caught:>9,}{k.recall:>9.1%}   "
+            + ", ".join(KIND_RULES.get(k.kind, ()))
+        )
     out.append(f"  {'all':<30}{report.planted:>9,}{report.caught:>9,}{report.recall:>9.1%}")
     out += ["", f"  {'rule':<42}{'flagged':>9}{'planted':>9}{'precision':>11}"]
     for r in report.rules:
         prec = "-" if r.precision is None else f"{r.precision:.1%}"
         hits = "-" if r.true_hits is None else f"{r.true_hits:,}"
         out.append(f"  {r.rule_id + ' ' + r.rule_name:<42}{r.flagged:>9,}{hits:>9}{prec:>11}")
-    out.append("  (precision counts only the planted mis-codings as true; a rule also finds "
-               "real issues the generator did not plant, e.g. its natural duplicates)")
+    out.append(
+        "  (precision counts only the planted mis-codings as true; a rule also finds "
+        "real issues the generator did not plant, e.g. its natural duplicates)"
+    )
     return "\n".join(out)

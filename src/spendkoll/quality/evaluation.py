@@ -73,9 +73,22 @@ RULE_SET = "kommun_bas"
 REAL_FILE_PARTS = ("shared", "data", "real", "orebro-2016-03", "leverantorsfakturor_2016-03.csv")
 MAPPED_HEADER = ["forvaltning", "leverantor", "orgnr", "faktura_nr", "konto", "utfall"]
 SPEC_HEADER = [
-    "kopare_id", "kopare", "verifikationsnummer", "leverantor", "leverantor_id", "konto_nr",
-    "konto_text", "bokforingsdatum", "forvaltning", "fakturanummer", "nettobelopp", "grund",
-    "avtal", "kommun_id", "s_kod_nr", "moms",
+    "kopare_id",
+    "kopare",
+    "verifikationsnummer",
+    "leverantor",
+    "leverantor_id",
+    "konto_nr",
+    "konto_text",
+    "bokforingsdatum",
+    "forvaltning",
+    "fakturanummer",
+    "nettobelopp",
+    "grund",
+    "avtal",
+    "kommun_id",
+    "s_kod_nr",
+    "moms",
 ]
 BUYER_ID, BUYER_NAME, BUYER_MUNICIPALITY_CODE = "212000-1967", "Örebro kommun", "1880"
 SPEC_SOURCE_TOML = """\
@@ -99,8 +112,7 @@ MAPPED_SOURCE_NAME = "orebro_ledger"
 
 # Half a price base amount (prisbasbelopp): the Swedish line between an expense
 # and a fixed asset (with a useful life of three years or more).
-HALF_PRICE_BASE_AMOUNT = {2015: Decimal("22250"), 2016: Decimal("22150"),
-                          2017: Decimal("22400")}
+HALF_PRICE_BASE_AMOUNT = {2015: Decimal("22250"), 2016: Decimal("22150"), 2017: Decimal("22400")}
 INVESTMENT_AMOUNT_RANGE = (150_000, 2_000_000)
 LEGAL_VAT_RATES = (Decimal(0), Decimal(6), Decimal(12), Decimal(25))
 USUAL_CATEGORY_MIN_LINES = 5
@@ -115,8 +127,12 @@ PUBLIC_BODIES = (
 )
 
 LINE_FAMILIES = (
-    "category_deviation", "unknown_account", "invalid_supplier_id",
-    "investment_as_operating", "operating_as_investment", "public_supplier_external_account",
+    "category_deviation",
+    "unknown_account",
+    "invalid_supplier_id",
+    "investment_as_operating",
+    "operating_as_investment",
+    "public_supplier_external_account",
 )
 INVOICE_FAMILIES = ("duplicate_invoice", "near_duplicate")
 VAT_FAMILIES = ("vat_off_rate",)
@@ -128,40 +144,50 @@ SPEC_ONLY = {
 }
 VARIANTS = ("mapped", "spec")
 ELIGIBILITY = {
-    "category_deviation":
-        f"lines whose supplier has >= {USUAL_CATEGORY_MIN_LINES} lines in the file; moved to an "
-        "account of the file (drawn weighted by use) whose kommun_bas category is neither "
-        "the line's nor the supplier's most frequent one",
-    "unknown_account":
-        "every line; the account becomes a plausible number no kommun_bas rule matches (a "
-        "digit typo, transposition, dropped or doubled digit of its own account, else a "
-        "5-digit number in an unmapped group), account text left empty",
-    "invalid_supplier_id":
+    "category_deviation": (
+        f"lines whose supplier has >= {USUAL_CATEGORY_MIN_LINES} lines in the file; moved "
+        "to an account of the file (drawn weighted by use) whose kommun_bas category is "
+        "neither the line's nor the supplier's most frequent one"
+    ),
+    "unknown_account": (
+        "every line; the account becomes a plausible number no kommun_bas rule matches (a"
+        " digit typo, transposition, dropped or doubled digit of its own account, else a "
+        "5-digit number in an unmapped group), account text left empty"
+    ),
+    "invalid_supplier_id": (
         "lines whose supplier id is a valid Swedish org number; it gets a wrong check "
-        "digit, a mis-keyed or transposed digit, or a dropped or doubled digit",
-    "duplicate_invoice":
-        "the invoice (faktura_nr + supplier) of a line drawn uniformly, none of its lines "
-        "planted before and no more lines than the family still lacks (so exactly the "
+        "digit, a mis-keyed or transposed digit, or a dropped or doubled digit"
+    ),
+    "duplicate_invoice": (
+        "the invoice (faktura_nr + supplier) of a line drawn uniformly, none of its lines"
+        " planted before and no more lines than the family still lacks (so exactly the "
         "family's count of copied lines); every line copied with the same invoice number "
-        "and amounts under a new voucher 1-30 days later",
-    "near_duplicate":
+        "and amounts under a new voucher 1-30 days later"
+    ),
+    "near_duplicate": (
         "as duplicate_invoice; copied under another invoice number and a new voucher, "
-        "1-20 days before or after",
-    "investment_as_operating":
-        "lines on an operating account (kommun_bas spend class addressable), any supplier; "
-        "the amount becomes SEK 150,000-2,000,000 (log-uniform)",
-    "operating_as_investment":
-        "lines on an operating account (spend class addressable) with 0 < amount < half a "
-        "price base amount (SEK 22,150 in 2016); moved to an account of the file that "
-        "kommun_bas classes as investment (weighted by use)",
-    "public_supplier_external_account":
+        "1-20 days before or after"
+    ),
+    "investment_as_operating": (
+        "lines on an operating account (kommun_bas spend class addressable), any "
+        "supplier; the amount becomes SEK 150,000-2,000,000 (log-uniform)"
+    ),
+    "operating_as_investment": (
+        "lines on an operating account (spend class addressable) with 0 < amount < half a"
+        " price base amount (SEK 22,150 in 2016); moved to an account of the file that "
+        "kommun_bas classes as investment (weighted by use)"
+    ),
+    "public_supplier_external_account": (
         "lines on an external-purchase account (spend class addressable, at most half of "
         "its lines in the file from public bodies) from a supplier that is not a public "
-        "body; the supplier becomes a public body (a valid org number starting with 2)",
-    "vat_off_rate":
-        f"lines where VAT is present (a rate above 0 and |amount| >= SEK {VAT_MIN_AMOUNT}); "
-        "VAT at a foreign rate, computed on the gross, net taken for gross, a digit slip "
-        "or a random rate, at least 1 percentage point from 0, 6, 12 and 25 %",
+        "body; the supplier becomes a public body (a valid org number starting with 2)"
+    ),
+    "vat_off_rate": (
+        "lines where VAT is present (a rate above 0 and |amount| >= SEK "
+        f"{VAT_MIN_AMOUNT}); VAT at a foreign rate, computed on the gross, net taken for "
+        "gross, a digit slip or a random rate, at least 1 percentage point from 0, 6, 12 "
+        "and 25 %"
+    ),
 }
 
 SEVERE = ("warning", "blocking")
@@ -194,7 +220,8 @@ class AccountRules:
 
     rules: tuple[tuple[str, str, str], ...]  # (prefix, spend_class, category_id)
     _cache: dict[str, tuple[str, str] | None] = field(
-        default_factory=dict, compare=False, hash=False, repr=False)
+        default_factory=dict, compare=False, hash=False, repr=False
+    )
 
     def match(self, account: str) -> tuple[str, str] | None:
         if account in self._cache:
@@ -222,8 +249,9 @@ def load_account_rules(rule_set: str = RULE_SET, seeds: Path | None = None) -> A
         rows = [r for r in csv.DictReader(f) if r["rule_set"] == rule_set]
     if not rows:
         raise ConfigError(f"{path}: no account mapping rules for rule set {rule_set!r}")
-    return AccountRules(tuple((r["account_prefix"], r["spend_class"], r["category_id"])
-                              for r in rows))
+    return AccountRules(
+        tuple((r["account_prefix"], r["spend_class"], r["category_id"]) for r in rows)
+    )
 
 
 # --- supplier ids ----------------------------------------------------------------------
@@ -307,16 +335,26 @@ def read_real_file(path: Path) -> list[Line]:
         reader = csv.reader(f, delimiter=";")
         header = [h.strip().lower() for h in next(reader)]
         if header != MAPPED_HEADER:
-            raise ConfigError(f"{path}: expected the header {';'.join(MAPPED_HEADER)}, "
-                              f"found {';'.join(header)}")
+            raise ConfigError(
+                f"{path}: expected the header {';'.join(MAPPED_HEADER)}, found {';'.join(header)}"
+            )
         lines = []
         for i, row in enumerate(reader):
             if len(row) != len(MAPPED_HEADER):
                 raise ConfigError(f"{path}: line {i + 2} has {len(row)} columns, expected 6")
-            lines.append(Line(cost_centre=row[0], supplier_name=row[1], supplier_id=row[2],
-                              invoice_number=row[3], konto=row[4],
-                              amount=Decimal(row[5].replace(",", ".")), origin=i, raw=row,
-                              amount_text=row[5]))
+            lines.append(
+                Line(
+                    cost_centre=row[0],
+                    supplier_name=row[1],
+                    supplier_id=row[2],
+                    invoice_number=row[3],
+                    konto=row[4],
+                    amount=Decimal(row[5].replace(",", ".")),
+                    origin=i,
+                    raw=row,
+                    amount_text=row[5],
+                )
+            )
     return lines
 
 
@@ -394,8 +432,11 @@ class Planting:
 
     def originals(self) -> dict[int, int]:
         """A planted copy's line -> its original's line."""
-        return {self.source_line(i): self.source_line(ln.origin)
-                for i, ln in enumerate(self.lines) if ln.copy_group}
+        return {
+            self.source_line(i): self.source_line(ln.origin)
+            for i, ln in enumerate(self.lines)
+            if ln.copy_group
+        }
 
     def partners(self) -> set[int]:
         return {self.source_line(i) for i, ln in enumerate(self.lines) if ln.partner}
@@ -432,13 +473,19 @@ def _mutate_account(account: str, rng: random.Random) -> str:
     return "".join(d)
 
 
-def unknown_account(account: str, rng: random.Random, rules: AccountRules,
-                    used: Collection[str]) -> str:
+def unknown_account(
+    account: str, rng: random.Random, rules: AccountRules, used: Collection[str]
+) -> str:
     """A plausible account number that no mapping rule matches and the file does not use."""
     for _ in range(500):
         cand = _mutate_account(account, rng)
-        if (cand != account and cand[0] != "0" and 4 <= len(cand) <= 6
-                and rules.match(cand) is None and cand not in used):
+        if (
+            cand != account
+            and cand[0] != "0"
+            and 4 <= len(cand) <= 6
+            and rules.match(cand) is None
+            and cand not in used
+        ):
             return cand
     for _ in range(10_000):
         cand = str(rng.randint(10_000, 99_999))
@@ -523,8 +570,9 @@ def _new_invoice_number(number: str, rng: random.Random, taken: set[str]) -> str
 
 
 class _Planter:
-    def __init__(self, real: list[Line], seed: int, per_family: int, rules: AccountRules,
-                 year: int) -> None:
+    def __init__(
+        self, real: list[Line], seed: int, per_family: int, rules: AccountRules, year: int
+    ) -> None:
         self.lines = real
         # eligibility is decided on the real lines as published, not on earlier plantings
         self.orig = [dataclasses.replace(ln) for ln in real]
@@ -552,8 +600,11 @@ class _Planter:
         self.invoices: dict[tuple[str, str], list[int]] = defaultdict(list)
         for i, ln in enumerate(real):
             self.invoices[ln.invoice_key].append(i)
-        bodies = {(ln.supplier_name, ln.supplier_id.strip()) for ln in real
-                  if is_public_body(ln.supplier_id)}
+        bodies = {
+            (ln.supplier_name, ln.supplier_id.strip())
+            for ln in real
+            if is_public_body(ln.supplier_id)
+        }
         bodies |= {b for b in PUBLIC_BODIES if is_public_body(b[1])}
         self.public_bodies = sorted(bodies)
         self.copies: list[Line] = []
@@ -575,11 +626,15 @@ class _Planter:
 
     # families
     def category_deviation(self, rng: random.Random) -> None:
-        eligible = [i for i, ln in enumerate(self.orig)
-                    if len(self.supplier_lines[supplier_identity(ln.supplier_id, ln.supplier_name)])
-                    >= USUAL_CATEGORY_MIN_LINES]
-        pool = [(k, n, self.rules.category(account_of(k)))
-                for k, n in sorted(self.konto_use.items())]
+        eligible = [
+            i
+            for i, ln in enumerate(self.orig)
+            if len(self.supplier_lines[supplier_identity(ln.supplier_id, ln.supplier_name)])
+            >= USUAL_CATEGORY_MIN_LINES
+        ]
+        pool = [
+            (k, n, self.rules.category(account_of(k))) for k, n in sorted(self.konto_use.items())
+        ]
         for i in self._sample("category_deviation", eligible, rng):
             ln = self.lines[i]
             usual = self._usual_category(supplier_identity(ln.supplier_id, ln.supplier_name))
@@ -614,10 +669,16 @@ class _Planter:
 
     def operating_as_investment(self, rng: random.Random) -> None:
         limit = HALF_PRICE_BASE_AMOUNT.get(self.year, HALF_PRICE_BASE_AMOUNT[2016])
-        eligible = [i for i, ln in enumerate(self.orig)
-                    if self._addressable(ln.account) and 0 < ln.amount < limit]
-        investment = [(k, n) for k, n in sorted(self.konto_use.items())
-                      if self.rules.spend_class(account_of(k)) == "investment"]
+        eligible = [
+            i
+            for i, ln in enumerate(self.orig)
+            if self._addressable(ln.account) and 0 < ln.amount < limit
+        ]
+        investment = [
+            (k, n)
+            for k, n in sorted(self.konto_use.items())
+            if self.rules.spend_class(account_of(k)) == "investment"
+        ]
         if not investment:  # nowhere to move a line to: nothing planted
             self.eligible["operating_as_investment"] = 0
             return
@@ -628,14 +689,20 @@ class _Planter:
             ln.konto = new
 
     def public_supplier_external_account(self, rng: random.Random) -> None:
-        eligible = [i for i, ln in enumerate(self.orig)
-                    if self._addressable(ln.account) and self.public_share[ln.konto] <= 0.5
-                    and not is_public_body(ln.supplier_id)]
+        eligible = [
+            i
+            for i, ln in enumerate(self.orig)
+            if self._addressable(ln.account)
+            and self.public_share[ln.konto] <= 0.5
+            and not is_public_body(ln.supplier_id)
+        ]
         for i in self._sample("public_supplier_external_account", eligible, rng):
             ln = self.lines[i]
             name, sid = rng.choice(self.public_bodies)
-            ln.touch("public_supplier_external_account",
-                     f"supplier {ln.supplier_id.strip()} -> {sid} {name.strip()} on {ln.account}")
+            ln.touch(
+                "public_supplier_external_account",
+                f"supplier {ln.supplier_id.strip()} -> {sid} {name.strip()} on {ln.account}",
+            )
             ln.supplier_name, ln.supplier_id = name, sid
 
     def _copy_invoices(self, family: str, rng: random.Random, new_number: bool) -> None:
@@ -646,8 +713,11 @@ class _Planter:
         planted = 0
         while planted < self.n:
             blocked = {keys[j] for j in self.used}
-            free = [i for i in eligible if keys[i] not in blocked
-                    and len(self.invoices[keys[i]]) <= self.n - planted]
+            free = [
+                i
+                for i in eligible
+                if keys[i] not in blocked and len(self.invoices[keys[i]]) <= self.n - planted
+            ]
             if not free:
                 break
             pick = rng.choice(free)
@@ -658,8 +728,7 @@ class _Planter:
             assert original_date is not None
             if new_number:
                 shift = rng.choice([-1, 1]) * rng.randint(1, 20)
-                number = _new_invoice_number(self.lines[pick].invoice_number, rng,
-                                             taken_numbers)
+                number = _new_invoice_number(self.lines[pick].invoice_number, rng, taken_numbers)
                 taken_numbers.add(number)
             else:
                 shift = rng.randint(1, 30)
@@ -668,13 +737,20 @@ class _Planter:
                 orig = self.lines[j]
                 orig.partner = True
                 self.used.add(j)
-                copy = Line(cost_centre=orig.cost_centre, supplier_name=orig.supplier_name,
-                            supplier_id=orig.supplier_id, invoice_number=number,
-                            konto=orig.konto, amount=orig.amount, origin=j, family=family,
-                            copy_group=group,
-                            posting_date=original_date + timedelta(days=shift),
-                            detail=f"copy of line {j + 2} ({orig.invoice_number}, "
-                                   f"{original_date}) as {number}, {shift:+d} days")
+                copy = Line(
+                    cost_centre=orig.cost_centre,
+                    supplier_name=orig.supplier_name,
+                    supplier_id=orig.supplier_id,
+                    invoice_number=number,
+                    konto=orig.konto,
+                    amount=orig.amount,
+                    origin=j,
+                    family=family,
+                    copy_group=group,
+                    posting_date=original_date + timedelta(days=shift),
+                    detail=f"copy of line {j + 2} ({orig.invoice_number}, "
+                    f"{original_date}) as {number}, {shift:+d} days",
+                )
                 self.copies.append(copy)
 
     def duplicate_invoice(self, rng: random.Random) -> None:
@@ -687,8 +763,9 @@ class _Planter:
         def rate(ln: Line) -> Decimal:
             return plausible_vat_rate(ln.account, ln.supplier_id)
 
-        eligible = [i for i, ln in enumerate(self.orig)
-                    if rate(ln) > 0 and abs(ln.amount) >= VAT_MIN_AMOUNT]
+        eligible = [
+            i for i, ln in enumerate(self.orig) if rate(ln) > 0 and abs(ln.amount) >= VAT_MIN_AMOUNT
+        ]
         for i in self._sample("vat_off_rate", eligible, rng):
             ln = self.lines[i]
             vat, how = off_rate_vat(ln.amount, rate(ln), rng)
@@ -700,9 +777,11 @@ def assign_dates(lines: list[Line], seed: int, year: int, month: int) -> None:
     """One posting date per invoice: a weekday of the month drawn from the seed."""
     rng = _rng(seed, "dates")
     first = date(year, month, 1)
-    days = [first + timedelta(days=d) for d in range(31)
-            if (first + timedelta(days=d)).month == month
-            and (first + timedelta(days=d)).weekday() < 5]
+    days = [
+        first + timedelta(days=d)
+        for d in range(31)
+        if (first + timedelta(days=d)).month == month and (first + timedelta(days=d)).weekday() < 5
+    ]
     chosen: dict[tuple[str, str], date] = {}
     for ln in lines:
         key = ln.invoice_key
@@ -725,15 +804,23 @@ def assign_vouchers(lines: list[Line]) -> None:
         ln.voucher = numbers[key]
 
 
-def plant(real_file: Path, variant: str, seed: int, per_family: int = 40,
-          rules: AccountRules | None = None, real: list[Line] | None = None) -> Planting:
+def plant(
+    real_file: Path,
+    variant: str,
+    seed: int,
+    per_family: int = 40,
+    rules: AccountRules | None = None,
+    real: list[Line] | None = None,
+) -> Planting:
     """Plant ``per_family`` mis-codings of each family into a copy of the real file."""
     if variant not in VARIANTS:
         raise ConfigError(f"variant {variant!r} is not one of {', '.join(VARIANTS)}")
     rules = rules or load_account_rules()
     year, month = file_period(real_file)
-    lines = [Line(**{**ln.__dict__, "raw": list(ln.raw) if ln.raw else None})
-             for ln in (real if real is not None else read_real_file(real_file))]
+    lines = [
+        Line(**{**ln.__dict__, "raw": list(ln.raw) if ln.raw else None})
+        for ln in (real if real is not None else read_real_file(real_file))
+    ]
     if variant == "spec":
         assign_dates(lines, seed, year, month)
     planter = _Planter(lines, seed, per_family, rules, year)
@@ -764,18 +851,42 @@ def write_planted(planting: Planting, folder: Path) -> Path:
         if planting.variant == "mapped":
             w.writerow(MAPPED_HEADER)
             for ln in planting.lines:
-                w.writerow(ln.raw if ln.raw is not None else [
-                    ln.cost_centre, ln.supplier_name, ln.supplier_id, ln.invoice_number,
-                    ln.konto, ln.amount_text or _amount_text(ln.amount, ".")])
+                w.writerow(
+                    ln.raw
+                    if ln.raw is not None
+                    else [
+                        ln.cost_centre,
+                        ln.supplier_name,
+                        ln.supplier_id,
+                        ln.invoice_number,
+                        ln.konto,
+                        ln.amount_text or _amount_text(ln.amount, "."),
+                    ]
+                )
         else:
             w.writerow(SPEC_HEADER)
             for ln in planting.lines:
                 assert ln.posting_date and ln.voucher and ln.vat is not None
-                w.writerow([
-                    BUYER_ID, BUYER_NAME, ln.voucher, ln.supplier_name, ln.supplier_id,
-                    ln.account, ln.account_text, ln.posting_date.isoformat(), ln.cost_centre,
-                    ln.invoice_number, _amount_text(ln.amount, ","), "", "",
-                    BUYER_MUNICIPALITY_CODE, "", _amount_text(ln.vat, ",")])
+                w.writerow(
+                    [
+                        BUYER_ID,
+                        BUYER_NAME,
+                        ln.voucher,
+                        ln.supplier_name,
+                        ln.supplier_id,
+                        ln.account,
+                        ln.account_text,
+                        ln.posting_date.isoformat(),
+                        ln.cost_centre,
+                        ln.invoice_number,
+                        _amount_text(ln.amount, ","),
+                        "",
+                        "",
+                        BUYER_MUNICIPALITY_CODE,
+                        "",
+                        _amount_text(ln.vat, ","),
+                    ]
+                )
     return path
 
 
@@ -847,11 +958,15 @@ class Score:
         return sum(h or 0 for h in hits) / self.planted
 
 
-def score(truth: Mapping[int, str | None], flags: Mapping[int, Iterable[tuple[str, str]]],
-          partners: Collection[int] = (), on_list: Collection[int] | None = None,
-          eligible: Mapping[str, int] | None = None,
-          families: Iterable[str] | None = None,
-          originals: Mapping[int, int] | None = None) -> Score:
+def score(
+    truth: Mapping[int, str | None],
+    flags: Mapping[int, Iterable[tuple[str, str]]],
+    partners: Collection[int] = (),
+    on_list: Collection[int] | None = None,
+    eligible: Mapping[str, int] | None = None,
+    families: Iterable[str] | None = None,
+    originals: Mapping[int, int] | None = None,
+) -> Score:
     """Score the flags of the rules against the truth.
 
     ``truth`` maps every line of the planted file to its family (``None``:
@@ -862,10 +977,13 @@ def score(truth: Mapping[int, str | None], flags: Mapping[int, Iterable[tuple[st
     original's: the copy is also caught when a pair rule (PAIR_RULES) flags the
     original."""
     on_list_set = set(on_list) if on_list is not None else None
-    fams = list(families) if families is not None else sorted(
-        {f for f in truth.values() if f})
-    fam_scores = {f: FamilyScore(f, (eligible or {}).get(f, 0), 0, 0, {},
-                                 0 if on_list_set is not None else None) for f in fams}
+    fams = list(families) if families is not None else sorted({f for f in truth.values() if f})
+    fam_scores = {
+        f: FamilyScore(
+            f, (eligible or {}).get(f, 0), 0, 0, {}, 0 if on_list_set is not None else None
+        )
+        for f in fams
+    }
     severity: dict[str, str] = {}
     untouched = 0
     by_rule: Counter[str] = Counter()
@@ -881,12 +999,21 @@ def score(truth: Mapping[int, str | None], flags: Mapping[int, Iterable[tuple[st
         severe = any(sev in SEVERE for _, sev in line_flags)
         original = (originals or {}).get(line)
         if family and original is not None and not severe:
-            severe = any(rule in PAIR_RULES and sev in SEVERE
-                         for rule, sev in flags.get(original, ()))
+            severe = any(
+                rule in PAIR_RULES and sev in SEVERE for rule, sev in flags.get(original, ())
+            )
         if family:
-            fs = fam_scores.setdefault(family, FamilyScore(
-                family, (eligible or {}).get(family, 0), 0, 0, {},
-                0 if on_list_set is not None else None))
+            fs = fam_scores.setdefault(
+                family,
+                FamilyScore(
+                    family,
+                    (eligible or {}).get(family, 0),
+                    0,
+                    0,
+                    {},
+                    0 if on_list_set is not None else None,
+                ),
+            )
             fs.planted += 1
             fs.caught += severe
             for rule in {r for r, _ in line_flags}:
@@ -907,10 +1034,17 @@ def score(truth: Mapping[int, str | None], flags: Mapping[int, Iterable[tuple[st
                 untouched_on_list += 1
     for fs in fam_scores.values():
         fs.by_rule = dict(sorted(fs.by_rule.items()))
-    return Score(fam_scores, untouched, dict(sorted(by_rule.items())),
-                 dict(sorted(by_severity.items())), listed, dict(sorted(severity.items())),
-                 n_partners, partners_listed,
-                 untouched_on_list if on_list_set is not None else None)
+    return Score(
+        fam_scores,
+        untouched,
+        dict(sorted(by_rule.items())),
+        dict(sorted(by_severity.items())),
+        listed,
+        dict(sorted(severity.items())),
+        n_partners,
+        partners_listed,
+        untouched_on_list if on_list_set is not None else None,
+    )
 
 
 def pool(scores: list[Score]) -> Score:
@@ -933,11 +1067,17 @@ def pool(scores: list[Score]) -> Score:
                 acc.by_rule[r] = acc.by_rule.get(r, 0) + n
             if on_list_known:
                 acc.on_list = (acc.on_list or 0) + (fs.on_list or 0)
-    return Score(fams, sum(s.untouched for s in scores), dict(sorted(by_rule.items())),
-                 dict(sorted(by_sev.items())), sum(s.untouched_listed for s in scores),
-                 dict(sorted(severity.items())), sum(s.partners for s in scores),
-                 sum(s.partners_listed for s in scores),
-                 sum(s.untouched_on_list or 0 for s in scores) if on_list_known else None)
+    return Score(
+        fams,
+        sum(s.untouched for s in scores),
+        dict(sorted(by_rule.items())),
+        dict(sorted(by_sev.items())),
+        sum(s.untouched_listed for s in scores),
+        dict(sorted(severity.items())),
+        sum(s.partners for s in scores),
+        sum(s.partners_listed for s in scores),
+        sum(s.untouched_on_list or 0 for s in scores) if on_list_known else None,
+    )
 
 
 @dataclass(frozen=True)
@@ -949,27 +1089,60 @@ class Check:
 
 
 def target_checks(s: Score) -> list[Check]:
-    checks = [Check("recall overall", s.recall, f">= {TARGET_RECALL_OVERALL:.0%}",
-                    (s.recall or 0) >= TARGET_RECALL_OVERALL)]
+    checks = [
+        Check(
+            "recall overall",
+            s.recall,
+            f">= {TARGET_RECALL_OVERALL:.0%}",
+            (s.recall or 0) >= TARGET_RECALL_OVERALL,
+        )
+    ]
     for f in s.families.values():
         if f.planted:
-            checks.append(Check(f"recall {f.family}", f.recall,
-                                f">= {TARGET_RECALL_FAMILY:.0%}",
-                                (f.recall or 0) >= TARGET_RECALL_FAMILY))
-    checks.append(Check("untouched lines on the list to accounting", s.list_share,
-                        f"<= {TARGET_LIST_SHARE:.0%}", s.list_share <= TARGET_LIST_SHARE))
+            checks.append(
+                Check(
+                    f"recall {f.family}",
+                    f.recall,
+                    f">= {TARGET_RECALL_FAMILY:.0%}",
+                    (f.recall or 0) >= TARGET_RECALL_FAMILY,
+                )
+            )
+    checks.append(
+        Check(
+            "untouched lines on the list to accounting",
+            s.list_share,
+            f"<= {TARGET_LIST_SHARE:.0%}",
+            s.list_share <= TARGET_LIST_SHARE,
+        )
+    )
     for rule, sev in s.rule_severity.items():
         if sev in SEVERE:
             share = s.rule_share(rule)
-            checks.append(Check(f"untouched lines flagged by {rule}", share,
-                                f"<= {TARGET_RULE_SHARE:.1%}", share <= TARGET_RULE_SHARE))
+            checks.append(
+                Check(
+                    f"untouched lines flagged by {rule}",
+                    share,
+                    f"<= {TARGET_RULE_SHARE:.1%}",
+                    share <= TARGET_RULE_SHARE,
+                )
+            )
     if s.on_list_share is not None:
-        checks.append(Check("untouched lines with on_list (dq_accounting_list)",
-                            s.on_list_share, f"<= {TARGET_LIST_SHARE:.0%}",
-                            s.on_list_share <= TARGET_LIST_SHARE))
-        checks.append(Check("recall on on_list (dq_accounting_list)", s.recall_on_list,
-                            f">= {TARGET_RECALL_OVERALL:.0%}",
-                            (s.recall_on_list or 0) >= TARGET_RECALL_OVERALL))
+        checks.append(
+            Check(
+                "untouched lines with on_list (dq_accounting_list)",
+                s.on_list_share,
+                f"<= {TARGET_LIST_SHARE:.0%}",
+                s.on_list_share <= TARGET_LIST_SHARE,
+            )
+        )
+        checks.append(
+            Check(
+                "recall on on_list (dq_accounting_list)",
+                s.recall_on_list,
+                f">= {TARGET_RECALL_OVERALL:.0%}",
+                (s.recall_on_list or 0) >= TARGET_RECALL_OVERALL,
+            )
+        )
     return checks
 
 
@@ -1030,9 +1203,9 @@ def run_pipeline(planting: Planting, root: Path) -> tuple[DataDir, dict[str, flo
     return data, seconds, proc.returncode == 0, tail
 
 
-def read_results(data: DataDir, file_name: str
-                 ) -> tuple[dict[int, dict[str, Any]], dict[int, list[tuple[str, str]]],
-                            set[int] | None]:
+def read_results(
+    data: DataDir, file_name: str
+) -> tuple[dict[int, dict[str, Any]], dict[int, list[tuple[str, str]]], set[int] | None]:
     """From the warehouse: the planted file's lines in marts.fct_spend (by line of the
     file), their (rule, severity) flags, and the lines with on_list in
     marts.dq_accounting_list (None when that table does not exist)."""
@@ -1040,12 +1213,28 @@ def read_results(data: DataDir, file_name: str
 
     con = reader(data.warehouse)
     try:
-        batch = "join staging.stg_raw__load_batches b on b.batch_id = f.batch_id " \
-                "and b.file_name = ? and b.status = 'loaded'"
-        cols = ["account", "account_text", "amount", "vat", "invoice_number", "posting_date",
-                "verification_id", "supplier_name", "supplier_id_status", "supplier_id_raw",
-                "cost_centre", "category_id", "spend_class", "ledger_line_id"]
-        rows = con.execute(f"""
+        batch = (
+            "join staging.stg_raw__load_batches b on b.batch_id = f.batch_id "
+            "and b.file_name = ? and b.status = 'loaded'"
+        )
+        cols = [
+            "account",
+            "account_text",
+            "amount",
+            "vat",
+            "invoice_number",
+            "posting_date",
+            "verification_id",
+            "supplier_name",
+            "supplier_id_status",
+            "supplier_id_raw",
+            "cost_centre",
+            "category_id",
+            "spend_class",
+            "ledger_line_id",
+        ]
+        rows = con.execute(
+            f"""
             select f.source_line, f.account, f.account_text, f.amount, f.vat,
                    f.invoice_number, f.posting_date, f.verification_id, f.supplier_name,
                    f.supplier_id_status, r.supplier_id_raw, f.cost_centre, f.category_id,
@@ -1053,32 +1242,51 @@ def read_results(data: DataDir, file_name: str
             from marts.fct_spend f {batch}
             left join raw.ledger_line r on r.batch_id = f.batch_id
                                        and r.source_line = f.source_line""",
-                           [file_name]).fetchall()
+            [file_name],
+        ).fetchall()
         loaded = {r[0]: dict(zip(cols, r[1:], strict=True)) for r in rows}
         flags: dict[int, list[tuple[str, str]]] = defaultdict(list)
-        for line, rule, sev in con.execute(f"""
+        for line, rule, sev in con.execute(
+            f"""
                 select f.source_line, e.rule_id, e.severity
                 from marts.dq_invoice_exceptions e
                 join marts.fct_spend f on f.ledger_line_id = e.ledger_line_id {batch}""",
-                                           [file_name]).fetchall():
+            [file_name],
+        ).fetchall():
             flags[line].append((rule, sev))
-        have = {c for (c,) in con.execute(
-            "select column_name from information_schema.columns "
-            "where table_schema = 'marts' and table_name = 'dq_accounting_list'").fetchall()}
+        have = {
+            c
+            for (c,) in con.execute(
+                "select column_name from information_schema.columns "
+                "where table_schema = 'marts' and table_name = 'dq_accounting_list'"
+            ).fetchall()
+        }
         on_list: set[int] | None = None
         if {"ledger_line_id", "on_list"} <= have:
-            on_list = {line for (line,) in con.execute(f"""
+            on_list = {
+                line
+                for (line,) in con.execute(
+                    f"""
                 select distinct f.source_line from marts.dq_accounting_list a
                 join marts.fct_spend f on f.ledger_line_id = a.ledger_line_id {batch}
-                where a.on_list""", [file_name]).fetchall()}
+                where a.on_list""",
+                    [file_name],
+                ).fetchall()
+            }
     finally:
         con.close()
     return loaded, dict(flags), on_list
 
 
-def evaluate_one(real_file: Path, variant: str, seed: int, per_family: int = 40,
-                 work_dir: Path | None = None, real: list[Line] | None = None,
-                 rules: AccountRules | None = None) -> RunResult:
+def evaluate_one(
+    real_file: Path,
+    variant: str,
+    seed: int,
+    per_family: int = 40,
+    work_dir: Path | None = None,
+    real: list[Line] | None = None,
+    rules: AccountRules | None = None,
+) -> RunResult:
     """Plant, load, transform and score one variant for one seed. With ``work_dir``
     the data directory is kept there (``<work_dir>/<variant>-<seed>``); otherwise
     a temporary one is removed afterwards."""
@@ -1100,29 +1308,59 @@ def evaluate_one(real_file: Path, variant: str, seed: int, per_family: int = 40,
         truth = planting.truth()
         notes = []
         if not dbt_ok:
-            notes.append("dbt build did not pass (a test or model failed); scored on what "
-                         "it built:\n" + tail)
+            notes.append(
+                "dbt build did not pass (a test or model failed); scored on what it built:\n" + tail
+            )
         missing = [line for line in truth if line not in loaded]
         if missing:
-            notes.append(f"{len(missing)} line(s) of the planted file are not in "
-                         f"marts.fct_spend (e.g. lines {missing[:5]}); they count as not "
-                         "caught / not flagged")
-        s = score(truth, flags, planting.partners(), on_list, planting.eligible,
-                  planting.families, planting.originals())
-        seconds = {"plant": plant_seconds + seconds.pop("write"), **seconds,
-                   "score": time.perf_counter() - t, "total": time.perf_counter() - t0}
+            notes.append(
+                f"{len(missing)} line(s) of the planted file are not in "
+                f"marts.fct_spend (e.g. lines {missing[:5]}); they count as not "
+                "caught / not flagged"
+            )
+        s = score(
+            truth,
+            flags,
+            planting.partners(),
+            on_list,
+            planting.eligible,
+            planting.families,
+            planting.originals(),
+        )
+        seconds = {
+            "plant": plant_seconds + seconds.pop("write"),
+            **seconds,
+            "score": time.perf_counter() - t,
+            "total": time.perf_counter() - t0,
+        }
     finally:
         if tmp is not None:
             shutil.rmtree(tmp, ignore_errors=True)
     kept = tmp is None
-    return RunResult(variant, seed, per_family, planting.file_name, len(planting.lines), s,
-                     planting.planted_counts(), seconds, dbt_ok, root if kept else None, notes,
-                     planting if kept else None)
+    return RunResult(
+        variant,
+        seed,
+        per_family,
+        planting.file_name,
+        len(planting.lines),
+        s,
+        planting.planted_counts(),
+        seconds,
+        dbt_ok,
+        root if kept else None,
+        notes,
+        planting if kept else None,
+    )
 
 
-def evaluate(real_file: Path, seeds: Iterable[int], variants: Iterable[str] = VARIANTS,
-             per_family: int = 40, work_dir: Path | None = None,
-             progress: Any = None) -> list[RunResult]:
+def evaluate(
+    real_file: Path,
+    seeds: Iterable[int],
+    variants: Iterable[str] = VARIANTS,
+    per_family: int = 40,
+    work_dir: Path | None = None,
+    progress: Any = None,
+) -> list[RunResult]:
     if not real_file.exists():
         raise ConfigError(f"{real_file}: the real Örebro file is not there (give --file)")
     real = read_real_file(real_file)
@@ -1139,9 +1377,11 @@ def evaluate(real_file: Path, seeds: Iterable[int], variants: Iterable[str] = VA
 
 # --- reporting -------------------------------------------------------------------------
 
-HEADLINE = ("These figures are measured on the REAL Örebro kommun file (supplier invoices "
-            "March 2016, 68,021 lines, nobody on the team wrote it) with planted "
-            "mis-codings of known truth, not on the demo generator's own plantings.")
+HEADLINE = (
+    "These figures are measured on the REAL Örebro kommun file (supplier invoices "
+    "March 2016, 68,021 lines, nobody on the team wrote it) with planted "
+    "mis-codings of known truth, not on the demo generator's own plantings."
+)
 
 
 def _pct(x: float | None, digits: int = 1) -> str:
@@ -1157,62 +1397,84 @@ def format_score(s: Score, title: str, runs: list[RunResult] | None = None) -> s
     per_family_range: dict[str, str] = {}
     if runs and len(runs) > 1:
         for name in s.families:
-            vals = [v for r in runs if name in r.score.families
-                    and (v := r.score.families[name].recall) is not None]
+            vals = [
+                v
+                for r in runs
+                if name in r.score.families and (v := r.score.families[name].recall) is not None
+            ]
             if vals:
                 low, high = f"{min(vals):.0%}", f"{max(vals):.0%}"
                 per_family_range[name] = low if low == high else f"{low}-{high}"
-    out.append(f"  {'family':<34}{'eligible':>9}{'planted':>9}{'caught':>8}{'recall':>8}  "
-               f"{'target':<11}{'seeds' if per_family_range else '':<10}rules flagging its "
-               "planted lines (share)")
+    out.append(
+        f"  {'family':<34}{'eligible':>9}{'planted':>9}{'caught':>8}{'recall':>8}  "
+        f"{'target':<11}{'seeds' if per_family_range else '':<10}rules flagging its "
+        "planted lines (share)"
+    )
     for f in s.families.values():
         if not f.planted:
             continue
-        rules = ", ".join(f"{r}{'' if s.rule_severity.get(r) in SEVERE else '(info)'} "
-                          f"{n / f.planted:.0%}" for r, n in
-                          sorted(f.by_rule.items(), key=lambda kv: (-kv[1], kv[0])))
+        rules = ", ".join(
+            f"{r}{'' if s.rule_severity.get(r) in SEVERE else '(info)'} {n / f.planted:.0%}"
+            for r, n in sorted(f.by_rule.items(), key=lambda kv: (-kv[1], kv[0]))
+        )
         ok = (f.recall or 0) >= TARGET_RECALL_FAMILY
-        out.append(f"  {f.family:<34}{f.eligible:>9,}{f.planted:>9,}{f.caught:>8,}"
-                   f"{_pct(f.recall):>8}  {_mark(ok)} >=90%  "
-                   f"{per_family_range.get(f.family, ''):<10}{rules or '-'}")
+        out.append(
+            f"  {f.family:<34}{f.eligible:>9,}{f.planted:>9,}{f.caught:>8,}"
+            f"{_pct(f.recall):>8}  {_mark(ok)} >=90%  "
+            f"{per_family_range.get(f.family, ''):<10}{rules or '-'}"
+        )
     ok = (s.recall or 0) >= TARGET_RECALL_OVERALL
-    out.append(f"  {'all families':<34}{'':>9}{s.planted:>9,}{s.caught:>8,}{_pct(s.recall):>8}  "
-               f"{_mark(ok)} >=95%")
-    out.append(f"  untouched real lines: {s.untouched:,}; on the list to accounting "
-               f"(any warning/blocking rule): {s.untouched_listed:,} = {_pct(s.list_share, 2)}"
-               f"  {_mark(s.list_share <= TARGET_LIST_SHARE)} <=1%")
+    out.append(
+        f"  {'all families':<34}{'':>9}{s.planted:>9,}{s.caught:>8,}{_pct(s.recall):>8}  "
+        f"{_mark(ok)} >=95%"
+    )
+    out.append(
+        f"  untouched real lines: {s.untouched:,}; on the list to accounting "
+        f"(any warning/blocking rule): {s.untouched_listed:,} = {_pct(s.list_share, 2)}"
+        f"  {_mark(s.list_share <= TARGET_LIST_SHARE)} <=1%"
+    )
     if s.partners:
-        out.append(f"  originals of planted copies (neither planted nor untouched): "
-                   f"{s.partners:,}, {s.partners_listed:,} of them listed")
-    sev = ", ".join(f"{k} {v:,} = {_pct(v / s.untouched if s.untouched else 0, 2)}"
-                    for k, v in s.untouched_by_severity.items())
+        out.append(
+            f"  originals of planted copies (neither planted nor untouched): "
+            f"{s.partners:,}, {s.partners_listed:,} of them listed"
+        )
+    sev = ", ".join(
+        f"{k} {v:,} = {_pct(v / s.untouched if s.untouched else 0, 2)}"
+        for k, v in s.untouched_by_severity.items()
+    )
     out.append(f"  untouched lines flagged per severity: {sev or 'none'}")
     out.append(f"  {'rule':<6}{'severity':<10}{'untouched flagged':>18}{'share':>8}  target")
     for rule, sev in s.rule_severity.items():
         n = s.untouched_by_rule.get(rule, 0)
         share = s.rule_share(rule)
-        target = (f"{_mark(share <= TARGET_RULE_SHARE)} <=0.5%" if sev in SEVERE
-                  else "(info: not on the list)")
+        target = (
+            f"{_mark(share <= TARGET_RULE_SHARE)} <=0.5%"
+            if sev in SEVERE
+            else "(info: not on the list)"
+        )
         out.append(f"  {rule:<6}{sev:<10}{n:>18,}{_pct(share, 2):>8}  {target}")
     if s.untouched_on_list is None:
         out.append("  marts.dq_accounting_list: not in this build (on_list not measured)")
     else:
-        out.append(f"  marts.dq_accounting_list: untouched lines with on_list "
-                   f"{s.untouched_on_list:,} = {_pct(s.on_list_share, 2)}  "
-                   f"{_mark((s.on_list_share or 0) <= TARGET_LIST_SHARE)} <=1%; recall on "
-                   f"on_list {_pct(s.recall_on_list)}  "
-                   f"{_mark((s.recall_on_list or 0) >= TARGET_RECALL_OVERALL)} >=95%")
+        out.append(
+            f"  marts.dq_accounting_list: untouched lines with on_list "
+            f"{s.untouched_on_list:,} = {_pct(s.on_list_share, 2)}  "
+            f"{_mark((s.on_list_share or 0) <= TARGET_LIST_SHARE)} <=1%; recall on "
+            f"on_list {_pct(s.recall_on_list)}  "
+            f"{_mark((s.recall_on_list or 0) >= TARGET_RECALL_OVERALL)} >=95%"
+        )
         for f in s.families.values():
             if f.planted:
-                out.append(f"    {f.family:<34} on_list {f.on_list or 0:>5,} / {f.planted:,} "
-                           f"= {_pct(f.recall_on_list)}")
+                out.append(
+                    f"    {f.family:<34} on_list {f.on_list or 0:>5,} / {f.planted:,} "
+                    f"= {_pct(f.recall_on_list)}"
+                )
     return "\n".join(out)
 
 
 def format_run(r: RunResult) -> str:
     secs = ", ".join(f"{k} {v:.1f}s" for k, v in r.seconds.items())
-    title = (f"== variant {r.variant}, seed {r.seed}: {r.file_name}, {r.lines:,} lines "
-             f"({secs})")
+    title = f"== variant {r.variant}, seed {r.seed}: {r.file_name}, {r.lines:,} lines ({secs})"
     text = format_score(r.score, title)
     if r.notes:
         text += "\n" + "\n".join("  NOTE: " + n for n in r.notes)
@@ -1220,17 +1482,21 @@ def format_run(r: RunResult) -> str:
 
 
 def format_eligibility(variants: Iterable[str]) -> str:
-    out = ["Families and their eligibility (lines drawn uniformly at random among the "
-           "eligible ones; never two plantings on one line):"]
+    out = [
+        "Families and their eligibility (lines drawn uniformly at random among the "
+        "eligible ones; never two plantings on one line):"
+    ]
     vs = list(variants)
     for f in FAMILIES:
         where = ("spec only: " + SPEC_ONLY[f]) if f in SPEC_ONLY else "both variants"
         if f in SPEC_ONLY and "spec" not in vs:
             where = "not planted: " + SPEC_ONLY[f]
         out.append(f"  {f} [{where}]: {ELIGIBILITY[f]}")
-    out.append("  spec variant VAT on untouched lines: 0 % public bodies, foreign suppliers, "
-               "grants (45), personnel (5), financial items (8); 12 % food (644); 6 % books "
-               "and media (643), travel (705); 25 % otherwise")
+    out.append(
+        "  spec variant VAT on untouched lines: 0 % public bodies, foreign suppliers, "
+        "grants (45), personnel (5), financial items (8); 12 % food (644); 6 % books "
+        "and media (643), travel (705); 25 % otherwise"
+    )
     return "\n".join(out)
 
 
@@ -1249,13 +1515,20 @@ def format_summary(results: list[RunResult]) -> str:
     for v, rs in by_variant.items():
         seeds = ",".join(str(r.seed) for r in rs)
         mean_total = sum(r.seconds["total"] for r in rs) / len(rs)
-        title = (f"== summary, variant {v}, seeds {seeds} (pooled over the seeds; "
-                 f"{mean_total:.1f}s per run on average)")
+        title = (
+            f"== summary, variant {v}, seeds {seeds} (pooled over the seeds; "
+            f"{mean_total:.1f}s per run on average)"
+        )
         out.append(format_score(pool([r.score for r in rs]), title, rs))
         misses = [c for c in target_checks(pool([r.score for r in rs])) if not c.ok]
-        out.append(f"  targets: {len(misses)} missed" + (
-            ": " + "; ".join(f"{c.name} {_pct(c.value, 2)} (target {c.target})"
-                             for c in misses) if misses else ", all met"))
+        out.append(
+            f"  targets: {len(misses)} missed"
+            + (
+                ": " + "; ".join(f"{c.name} {_pct(c.value, 2)} (target {c.target})" for c in misses)
+                if misses
+                else ", all met"
+            )
+        )
     return "\n".join(out)
 
 
@@ -1282,21 +1555,33 @@ def results_json(results: list[RunResult], real_file: Path) -> str:
 
     doc: dict[str, Any] = {
         "measured_on": "real Örebro kommun supplier invoices, March 2016, with planted "
-                       "mis-codings (not the demo generator)",
+        "mis-codings (not the demo generator)",
         "file": str(real_file),
         "rule_set": RULE_SET,
         "eligibility": ELIGIBILITY,
-        "runs": [{"variant": r.variant, "seed": r.seed, "per_family": r.per_family,
-                  "file_name": r.file_name, "lines": r.lines,
-                  "planted_counts": r.planted_counts, "seconds": r.seconds,
-                  "dbt_ok": r.dbt_ok, "notes": r.notes, "score": score_dict(r.score)}
-                 for r in results],
+        "runs": [
+            {
+                "variant": r.variant,
+                "seed": r.seed,
+                "per_family": r.per_family,
+                "file_name": r.file_name,
+                "lines": r.lines,
+                "planted_counts": r.planted_counts,
+                "seconds": r.seconds,
+                "dbt_ok": r.dbt_ok,
+                "notes": r.notes,
+                "score": score_dict(r.score),
+            }
+            for r in results
+        ],
         "summary": {},
     }
     by_variant: dict[str, list[RunResult]] = defaultdict(list)
     for r in results:
         by_variant[r.variant].append(r)
     for v, rs in by_variant.items():
-        doc["summary"][v] = {"seeds": [r.seed for r in rs],
-                             "score": score_dict(pool([r.score for r in rs]))}
+        doc["summary"][v] = {
+            "seeds": [r.seed for r in rs],
+            "score": score_dict(pool([r.score for r in rs])),
+        }
     return json.dumps(doc, indent=2, ensure_ascii=False, default=_jsonable)

@@ -70,19 +70,44 @@ from spendkoll.warehouse import writer
 
 LANGS = ("sv", "en")
 TEMPLATES = Path(__file__).with_name("templates")
-REQUIRED_MARTS = ("dq_accounting_list", "dq_exception_status", "dq_rule_precision_judged",
-                  "dq_invoice_exceptions")
+REQUIRED_MARTS = (
+    "dq_accounting_list",
+    "dq_exception_status",
+    "dq_rule_precision_judged",
+    "dq_invoice_exceptions",
+)
 ACT_MAX_ROWS = 5_000  # on_list is bounded per unit and month; a safety net for the page
 TREND_MONTHS = 13
 EVAL_FILE = "dq_eval.json"
 STATUSES = ("new", "open", "confirmed", "dismissed", "resolved")
 
 EXCEPTION_COLUMNS = [
-    "exception_id", "rule_id", "rule_name", "severity", "period", "posting_date",
-    "org_unit_id", "org_unit_name", "supplier_key", "supplier_name", "invoice_number",
-    "verification_id", "account", "category_id", "amount", "vat", "score",
-    "amount_at_stake", "impact", "suggested_account", "suggested_category_id",
-    "explanation_sv", "explanation_en", "source_file", "source_line", "ledger_line_id",
+    "exception_id",
+    "rule_id",
+    "rule_name",
+    "severity",
+    "period",
+    "posting_date",
+    "org_unit_id",
+    "org_unit_name",
+    "supplier_key",
+    "supplier_name",
+    "invoice_number",
+    "verification_id",
+    "account",
+    "category_id",
+    "amount",
+    "vat",
+    "score",
+    "amount_at_stake",
+    "impact",
+    "suggested_account",
+    "suggested_category_id",
+    "explanation_sv",
+    "explanation_en",
+    "source_file",
+    "source_line",
+    "ledger_line_id",
 ]
 
 # Exceptions and their amount per rule of the catalogue (rules that found nothing too).
@@ -94,8 +119,15 @@ group by r.rule_id, r.rule_name, r.severity order by r.rule_id
 """
 
 CONTRACT_EXCEPTION_COLUMNS = [
-    "file_name", "line", "column_name", "value", "contract_id", "field_name",
-    "explanation_sv", "explanation_en", "accepted_values",
+    "file_name",
+    "line",
+    "column_name",
+    "value",
+    "contract_id",
+    "field_name",
+    "explanation_sv",
+    "explanation_en",
+    "accepted_values",
 ]
 
 # Every ledger delivery's profile, kept once its lines are built (it outlives the
@@ -196,39 +228,56 @@ class QualityReport:
     pages: tuple[Path, ...] = ()
 
 
-def missing_marts(con: duckdb.DuckDBPyConnection,
-                  tables: tuple[str, ...] = REQUIRED_MARTS) -> list[str]:
-    have = {r[0] for r in con.execute(
-        "select table_name from information_schema.tables where table_schema = 'marts'"
-    ).fetchall()}
+def missing_marts(
+    con: duckdb.DuckDBPyConnection, tables: tuple[str, ...] = REQUIRED_MARTS
+) -> list[str]:
+    have = {
+        r[0]
+        for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts'"
+        ).fetchall()
+    }
     return [t for t in tables if t not in have]
 
 
-def require_marts(con: duckdb.DuckDBPyConnection, where: Path,
-                  tables: tuple[str, ...] = REQUIRED_MARTS) -> None:
+def require_marts(
+    con: duckdb.DuckDBPyConnection, where: Path, tables: tuple[str, ...] = REQUIRED_MARTS
+) -> None:
     missing = missing_marts(con, tables)
     if missing:
         raise ConfigError(
             f"the controller's report needs {', '.join('marts.' + t for t in missing)}, "
             f"which {where} does not have: build the marts first (`spendkoll transform`, "
-            "or the transform DAG)")
+            "or the transform DAG)"
+        )
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    return con.execute("select count(*) from information_schema.tables where table_schema = ? "
-                       "and table_name = ?", [schema, table]).fetchone() == (1,)
+    return con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, table],
+    ).fetchone() == (1,)
 
 
 def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     schema, name = table.split(".")
-    return [r[0] for r in con.execute(
-        "select column_name from information_schema.columns where table_schema = ? and "
-        "table_name = ? order by ordinal_position", [schema, name]).fetchall()]
+    return [
+        r[0]
+        for r in con.execute(
+            "select column_name from information_schema.columns where table_schema = ? and "
+            "table_name = ? order by ordinal_position",
+            [schema, name],
+        ).fetchall()
+    ]
 
 
-def build_report(data: DataDir, validation_summaries: list[str] | None = None,
-                 docs_index: Path | None = None, month: str | None = None,
-                 lang: str = "sv") -> QualityReport:
+def build_report(
+    data: DataDir,
+    validation_summaries: list[str] | None = None,
+    docs_index: Path | None = None,
+    month: str | None = None,
+    lang: str = "sv",
+) -> QualityReport:
     """Write the controller's report for `month` (default: the latest month with
     rows on the list) and the list to accounting in `lang` (sv or en; the HTML
     pages are written in both)."""
@@ -242,22 +291,30 @@ def build_report(data: DataDir, validation_summaries: list[str] | None = None,
     with writer(data.warehouse) as con:
         require_marts(con, data.warehouse)
         con.execute(RUN_DDL)
-        con.execute("""
+        con.execute(
+            """
             insert into quality.exception_run
             select ?, rule_id, coalesce(org_unit_id, '?'), count(*), coalesce(sum(amount), 0)
-            from marts.dq_invoice_exceptions group by rule_id, org_unit_id""", [run_at])
+            from marts.dq_invoice_exceptions group by rule_id, org_unit_id""",
+            [run_at],
+        )
         ctx = _gather(con, month, run_at)
         csv_path, xlsx_path = folder / "exceptions.csv", folder / "exceptions.xlsx"
-        cols = [c for c in EXCEPTION_COLUMNS
-                if c in set(_columns(con, "marts.dq_invoice_exceptions"))]
+        cols = [
+            c for c in EXCEPTION_COLUMNS if c in set(_columns(con, "marts.dq_invoice_exceptions"))
+        ]
         _write_csv(con, cols, csv_path)
         cur = con.execute(LIST_SQL.format(lang=lang))
         on_list = write_accounting_list(_fetch(cur), xlsx_path, lang)
         ctx["contracts"] = _contract_exceptions(con, folder / "contract_exceptions.csv")
         ctx["deliveries"] = _delivery_profiles(con, run_at)
-        ctx["ignored"] = con.execute("select source_name, file_name, first_seen "
-                                     "from raw.ignored_file order by 1, 2").fetchall() \
-            if _has_table(con, "raw", "ignored_file") else []
+        ctx["ignored"] = (
+            con.execute(
+                "select source_name, file_name, first_seen from raw.ignored_file order by 1, 2"
+            ).fetchall()
+            if _has_table(con, "raw", "ignored_file")
+            else []
+        )
     ctx["summaries"] = validation_summaries or []
     ctx["docs_index"] = str(docs_index) if docs_index else ""
     ctx["eval"] = read_eval(folder / EVAL_FILE)
@@ -265,10 +322,20 @@ def build_report(data: DataDir, validation_summaries: list[str] | None = None,
     pages = render_pages(folder, ctx)
     by_rule = ctx["by_rule"]
     return QualityReport(
-        folder, folder / "index.html", csv_path, xlsx_path, ctx["exceptions"],
+        folder,
+        folder / "index.html",
+        csv_path,
+        xlsx_path,
+        ctx["exceptions"],
         [(r[0], r[1], r[2], int(r[3]), Decimal(r[4])) for r in by_rule],
-        ctx["month"], ctx["flagged_all"], on_list, ctx["on_list_month"], ctx["flagged_month"],
-        folder / "validation.html", tuple(pages))
+        ctx["month"],
+        ctx["flagged_all"],
+        on_list,
+        ctx["on_list_month"],
+        ctx["flagged_month"],
+        folder / "validation.html",
+        tuple(pages),
+    )
 
 
 def _fetch(cur: duckdb.DuckDBPyConnection, size: int = 10_000) -> Any:
@@ -276,36 +343,51 @@ def _fetch(cur: duckdb.DuckDBPyConnection, size: int = 10_000) -> Any:
         yield from rows
 
 
-def _gather(con: duckdb.DuckDBPyConnection, month: str | None,
-            run_at: datetime) -> dict[str, Any]:
+def _gather(con: duckdb.DuckDBPyConnection, month: str | None, run_at: datetime) -> dict[str, Any]:
     """Everything the pages show, read in one go."""
     ctx: dict[str, Any] = {"run_at": run_at}
     if month is None:
-        row = con.execute("select max(period) filter (where on_list), max(period) "
-                          "from marts.dq_accounting_list").fetchone()
+        row = con.execute(
+            "select max(period) filter (where on_list), max(period) from marts.dq_accounting_list"
+        ).fetchone()
         month = (row[0] or row[1]) if row else None
     ctx["month"] = month
-    rules = con.execute("select rule_id, rule_name, severity, description_sv, description_en "
-                        "from reference.dq_rules order by rule_id").fetchall()
-    ctx["rules"] = {r[0]: {"id": r[0], "name": r[1], "severity": r[2], "sv": r[3], "en": r[4]}
-                    for r in rules}
+    rules = con.execute(
+        "select rule_id, rule_name, severity, description_sv, description_en "
+        "from reference.dq_rules order by rule_id"
+    ).fetchall()
+    ctx["rules"] = {
+        r[0]: {"id": r[0], "name": r[1], "severity": r[2], "sv": r[3], "en": r[4]} for r in rules
+    }
     # a. the month's list, per unit
-    totals = con.execute("""
+    totals = con.execute(
+        """
         select count(*), count(*) filter (where on_list),
                count(*) filter (where period = ?),
                count(*) filter (where period = ? and on_list),
                coalesce(sum(amount_at_stake) filter (where period = ? and on_list), 0)
-        from marts.dq_accounting_list""", [month, month, month]).fetchone()
+        from marts.dq_accounting_list""",
+        [month, month, month],
+    ).fetchone()
     assert totals is not None
-    (ctx["flagged_all"], ctx["on_list_all"], ctx["flagged_month"], ctx["on_list_month"],
-     ctx["stake_month"]) = totals
-    units = con.execute("""
+    (
+        ctx["flagged_all"],
+        ctx["on_list_all"],
+        ctx["flagged_month"],
+        ctx["on_list_month"],
+        ctx["stake_month"],
+    ) = totals
+    units = con.execute(
+        """
         select org_unit_id, max(org_unit_name), count(*), count(*) filter (where on_list),
                coalesce(sum(amount_at_stake) filter (where on_list), 0)
         from marts.dq_accounting_list where period = ?
         group by org_unit_id
-        order by count(*) filter (where on_list) desc, org_unit_id""", [month]).fetchall()
-    cur = con.execute(f"""
+        order by count(*) filter (where on_list) desc, org_unit_id""",
+        [month],
+    ).fetchall()
+    cur = con.execute(
+        f"""
         select a.exception_id, a.org_unit_id, a.rank_in_unit_month, a.supplier_name,
                a.invoice_number, a.verification_id, a.account, a.amount, a.explanation_sv,
                a.explanation_en, a.suggested_account, a.suggested_category_id,
@@ -315,15 +397,25 @@ def _gather(con: duckdb.DuckDBPyConnection, month: str | None,
         left join marts.dim_category c on c.category_id = a.suggested_category_id
         where a.period = ? and a.on_list
         order by a.org_unit_id, a.rank_in_unit_month, a.exception_id
-        limit {ACT_MAX_ROWS}""", [month])
+        limit {ACT_MAX_ROWS}""",
+        [month],
+    )
     names = [d[0] for d in cur.description]
     act_rows = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
     for r in act_rows:
         r["rules"] = [x.strip() for x in str(r["rule_ids"] or "").split(",") if x.strip()]
     ctx["units"] = [
-        {"id": u[0], "name": u[1], "flagged": u[2], "on_list": u[3], "stake": u[4],
-         "rows": [r for r in act_rows if r["org_unit_id"] == u[0]]}
-        for u in units if u[3]]
+        {
+            "id": u[0],
+            "name": u[1],
+            "flagged": u[2],
+            "on_list": u[3],
+            "stake": u[4],
+            "rows": [r for r in act_rows if r["org_unit_id"] == u[0]],
+        }
+        for u in units
+        if u[3]
+    ]
     ctx["act_rules"] = sorted({x for r in act_rows for x in r["rules"]})
     ctx["act_shown"] = len(act_rows)
     # b. decisions
@@ -336,9 +428,11 @@ def _gather(con: duckdb.DuckDBPyConnection, month: str | None,
         select median(days_to_resolution), count(days_to_resolution)
         from marts.dq_exception_status where days_to_resolution is not null""").fetchone()
     ctx["median_days"] = median if median and median[1] else None
-    median_rule = dict(con.execute("""
+    median_rule = dict(
+        con.execute("""
         select primary_rule_id, median(days_to_resolution) from marts.dq_exception_status
-        where days_to_resolution is not null group by primary_rule_id""").fetchall())
+        where days_to_resolution is not null group by primary_rule_id""").fetchall()
+    )
     judged = con.execute("""
         select rule_id, decided, confirmed, corrected, dismissed, precision
         from marts.dq_rule_precision_judged order by rule_id""").fetchall()
@@ -356,33 +450,53 @@ def _gather(con: duckdb.DuckDBPyConnection, month: str | None,
     ctx["months"] = months
     if months:
         span = [months[0], months[-1]]
-        per_rule = con.execute("""
+        per_rule = con.execute(
+            """
             select rule_id, period, count(*) from marts.dq_invoice_exceptions
-            where period between ? and ? group by rule_id, period""", span).fetchall()
-        per_unit = con.execute("""
+            where period between ? and ? group by rule_id, period""",
+            span,
+        ).fetchall()
+        per_unit = con.execute(
+            """
             select org_unit_id, period, count(*) from marts.dq_accounting_list
-            where period between ? and ? group by org_unit_id, period""", span).fetchall()
-        per_month = {p: (n, k) for p, n, k in con.execute("""
+            where period between ? and ? group by org_unit_id, period""",
+            span,
+        ).fetchall()
+        per_month = {
+            p: (n, k)
+            for p, n, k in con.execute(
+                """
             select period, count(*), count(*) filter (where on_list)
             from marts.dq_accounting_list where period between ? and ?
-            group by period""", span).fetchall()}
+            group by period""",
+                span,
+            ).fetchall()
+        }
     else:
         per_rule, per_unit, per_month = [], [], {}
     ctx["trend_rule"] = _series(per_rule, months)
     ctx["trend_unit"] = _series(per_unit, months)
-    ctx["trend_total"] = {"flagged": [float(per_month.get(m, (0, 0))[0]) for m in months],
-                          "on_list": [float(per_month.get(m, (0, 0))[1]) for m in months]}
-    unit_names = dict(con.execute("select org_unit_id, max(org_unit_name) "
-                                  "from marts.dq_accounting_list group by 1").fetchall())
+    ctx["trend_total"] = {
+        "flagged": [float(per_month.get(m, (0, 0))[0]) for m in months],
+        "on_list": [float(per_month.get(m, (0, 0))[1]) for m in months],
+    }
+    unit_names = dict(
+        con.execute(
+            "select org_unit_id, max(org_unit_name) from marts.dq_accounting_list group by 1"
+        ).fetchall()
+    )
     ctx["unit_names"] = unit_names
     # the engineer's page
-    ctx["validation"] = con.execute("""
+    ctx["validation"] = (
+        con.execute("""
         select stage, suite, target, expectation, column_name, severity, success,
                unexpected_count, observed, examples
         from quality.validation_result
         where run_id in (select max(run_id) from quality.validation_result group by stage)
-        order by success, severity, stage, suite, target""").fetchall() \
-        if _has_table(con, "quality", "validation_result") else []
+        order by success, severity, stage, suite, target""").fetchall()
+        if _has_table(con, "quality", "validation_result")
+        else []
+    )
     ctx["by_rule"] = con.execute(BY_RULE_SQL).fetchall()
     ctx["by_unit"] = con.execute("""
         select org_unit_id, max(org_unit_name), count(*), sum(amount)
@@ -425,8 +539,11 @@ def _eval_precision(doc: Any) -> dict[str, float]:
     if isinstance(doc, dict) and isinstance(doc.get("precision"), dict):
         return {str(k): float(v) for k, v in doc["precision"].items() if v is not None}
     if isinstance(doc, dict) and isinstance(doc.get("rules"), list):
-        return {str(r["rule_id"]): float(r["precision"]) for r in doc["rules"]
-                if isinstance(r, dict) and r.get("precision") is not None}
+        return {
+            str(r["rule_id"]): float(r["precision"])
+            for r in doc["rules"]
+            if isinstance(r, dict) and r.get("precision") is not None
+        }
     hits: dict[str, int] = {}
     false: dict[str, int] = {}
     summary = doc.get("summary", {}) if isinstance(doc, dict) else {}
@@ -437,8 +554,11 @@ def _eval_precision(doc: Any) -> dict[str, float]:
                 hits[rule] = hits.get(rule, 0) + int(n)
         for rule, n in score.get("untouched_by_rule", {}).items():
             false[rule] = false.get(rule, 0) + int(n)
-    return {r: hits.get(r, 0) / (hits.get(r, 0) + false.get(r, 0))
-            for r in sorted(set(hits) | set(false)) if hits.get(r, 0) + false.get(r, 0)}
+    return {
+        r: hits.get(r, 0) / (hits.get(r, 0) + false.get(r, 0))
+        for r in sorted(set(hits) | set(false))
+        if hits.get(r, 0) + false.get(r, 0)
+    }
 
 
 class Fmt:
@@ -479,8 +599,7 @@ class Fmt:
         return v.strftime("%Y-%m-%d") if isinstance(v, date | datetime) else str(v)
 
 
-def sparkline(values: list[float], width: int = 150, height: int = 26,
-              label: str = "") -> Markup:
+def sparkline(values: list[float], width: int = 150, height: int = 26, label: str = "") -> Markup:
     """A small inline SVG line of the values (months), the last one dotted."""
     if len(values) < 2:
         return Markup("")
@@ -493,13 +612,19 @@ def sparkline(values: list[float], width: int = 150, height: int = 26,
         f'<svg class="spark" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
         f'role="img" aria-label="{Markup.escape(label)}"><polyline fill="none" '
         f'stroke="#1f5f8b" stroke-width="1.5" points="{line}"/>'
-        f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.2" fill="#1f5f8b"/></svg>')
+        f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.2" fill="#1f5f8b"/></svg>'
+    )
 
 
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
-                              undefined=jinja2.StrictUndefined, trim_blocks=True,
-                              lstrip_blocks=True, keep_trailing_newline=True)
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
 
 
 def render_pages(folder: Path, ctx: dict[str, Any]) -> list[Path]:
@@ -510,20 +635,39 @@ def render_pages(folder: Path, ctx: dict[str, Any]) -> list[Path]:
         t, f = LABELS[lang], Fmt(lang)
         months = ctx["months"]
         short = [m[2:] for m in months]
-        chart = line_chart(short, [(t["flagged"], ctx["trend_total"]["flagged"]),
-                                   (t["on_list"], ctx["trend_total"]["on_list"])],
-                           fmt=f.count, title=t["trend_total"]) if months else ""
+        chart = (
+            line_chart(
+                short,
+                [
+                    (t["flagged"], ctx["trend_total"]["flagged"]),
+                    (t["on_list"], ctx["trend_total"]["on_list"]),
+                ],
+                fmt=f.count,
+                title=t["trend_total"],
+            )
+            if months
+            else ""
+        )
         validation = ctx["validation"]
-        checks = {"checks": len(validation),
-                  "blocking": sum(1 for v in validation if not v[6] and v[5] == "blocking"),
-                  "warnings": sum(1 for v in validation if not v[6] and v[5] != "blocking")}
+        checks = {
+            "checks": len(validation),
+            "blocking": sum(1 for v in validation if not v[6] and v[5] == "blocking"),
+            "warnings": sum(1 for v in validation if not v[6] and v[5] != "blocking"),
+        }
         common = {
-            "t": t, "f": f, "lang": lang, "ctx": ctx, "checks": checks,
-            "trend_chart": Markup(chart), "spark": sparkline,
-            "explanation_key": f"explanation_{lang}", "rule_text": _rule_text(ctx, lang),
+            "t": t,
+            "f": f,
+            "lang": lang,
+            "ctx": ctx,
+            "checks": checks,
+            "trend_chart": Markup(chart),
+            "spark": sparkline,
+            "explanation_key": f"explanation_{lang}",
+            "rule_text": _rule_text(ctx, lang),
             "status_label": _status_label(t),
-            "ignored_files": ", ".join(f"{src}/{name} ({t['since']} {f.day(first)})"
-                                       for src, name, first in ctx["ignored"]),
+            "ignored_files": ", ".join(
+                f"{src}/{name} ({t['since']} {f.day(first)})" for src, name, first in ctx["ignored"]
+            ),
         }
         suffix = "" if lang == "sv" else f".{lang}"
         for name in ("index", "validation"):
@@ -540,12 +684,14 @@ def _rule_text(ctx: dict[str, Any], lang: str) -> Callable[[str], str]:
     def text(rule_id: str) -> str:
         rule = ctx["rules"].get(rule_id)
         return f"{rule_id} {rule['name']}: {rule[lang]}" if rule else rule_id
+
     return text
 
 
 def _status_label(t: dict[str, str]) -> Callable[[Any], str]:
     def label(status: Any) -> str:
         return t.get(f"status_{status}", str(status))
+
     return label
 
 
@@ -556,7 +702,8 @@ def _delivery_profiles(con: Any, run_at: datetime) -> list[Any]:
     shares = ", ".join(
         f"round(100.0 * sum(f.amount) filter (where f.spend_class = '{c}') "
         "/ nullif(sum(f.amount), 0), 2)"
-        for c in ("addressable", "investment", "non_addressable", "internal", "unclassified"))
+        for c in ("addressable", "investment", "non_addressable", "internal", "unclassified")
+    )
     con.execute(PROFILE_SQL.format(shares=shares), [run_at])
     return list(con.execute(DELIVERY_SQL).fetchall())
 
@@ -567,41 +714,63 @@ def _contract_exceptions(con: Any, path: Path) -> list[Any]:
     if not _has_table(con, "marts", "dq_contract_exceptions"):
         path.unlink(missing_ok=True)
         return []
-    _write_csv(con, CONTRACT_EXCEPTION_COLUMNS, path, "marts.dq_contract_exceptions",
-               "file_name, line, field_name")
+    _write_csv(
+        con,
+        CONTRACT_EXCEPTION_COLUMNS,
+        path,
+        "marts.dq_contract_exceptions",
+        "file_name, line, field_name",
+    )
     cols = ", ".join(CONTRACT_EXCEPTION_COLUMNS)
-    return list(con.execute(f"select {cols} from marts.dq_contract_exceptions "
-                            "order by file_name, line, field_name").fetchall())
+    return list(
+        con.execute(
+            f"select {cols} from marts.dq_contract_exceptions order by file_name, line, field_name"
+        ).fetchall()
+    )
 
 
 def _guarded(con: Any, table: str, columns: list[str]) -> str:
     """The select list, text columns guarded against formula injection: a value
     starting with = + - @ tab or CR gets a leading apostrophe (OWASP)."""
     schema, name = table.split(".")
-    types = dict(con.execute(
-        "select column_name, data_type from information_schema.columns "
-        "where table_schema = ? and table_name = ?", [schema, name]).fetchall())
-    pattern = "^[" + "".join({"\t": "\\t", "\r": "\\r", "-": "\\-"}.get(c, c)
-                             for c in FORMULA_START) + "]"
+    types = dict(
+        con.execute(
+            "select column_name, data_type from information_schema.columns "
+            "where table_schema = ? and table_name = ?",
+            [schema, name],
+        ).fetchall()
+    )
+    pattern = (
+        "^["
+        + "".join({"\t": "\\t", "\r": "\\r", "-": "\\-"}.get(c, c) for c in FORMULA_START)
+        + "]"
+    )
     out = []
     for c in columns:
         if str(types.get(c, "")).upper() == "VARCHAR":
-            out.append(f"case when regexp_matches({c}, '{pattern}') then '''' || {c} "
-                       f"else {c} end as {c}")
+            out.append(
+                f"case when regexp_matches({c}, '{pattern}') then '''' || {c} else {c} end as {c}"
+            )
         else:
             out.append(c)
     return ", ".join(out)
 
 
-def _write_csv(con: Any, columns: list[str], path: Path,
-               table: str = "marts.dq_invoice_exceptions",
-               order: str = "rule_id, posting_date, ledger_line_id") -> None:
+def _write_csv(
+    con: Any,
+    columns: list[str],
+    path: Path,
+    table: str = "marts.dq_invoice_exceptions",
+    order: str = "rule_id, posting_date, ledger_line_id",
+) -> None:
     """A mart as CSV (semicolons, UTF-8 with a BOM so Excel reads it), written by
     DuckDB: a Python row loop took most of the report's time at 10 million lines."""
     tmp = path.with_suffix(".csv.tmp")
     body = path.with_suffix(".csv.body")
-    con.execute(f"copy (select {_guarded(con, table, columns)} from {table} order by {order}) "
-                f"to '{body}' (format csv, delimiter ';', header true)")
+    con.execute(
+        f"copy (select {_guarded(con, table, columns)} from {table} order by {order}) "
+        f"to '{body}' (format csv, delimiter ';', header true)"
+    )
     with tmp.open("wb") as f, body.open("rb") as src:
         f.write(b"\xef\xbb\xbf")
         shutil.copyfileobj(src, f, 1 << 20)
@@ -618,8 +787,9 @@ def accounting_list_counts(data: DataDir) -> tuple[int, int] | None:
     try:
         if missing_marts(con, ("dq_accounting_list",)):
             return None
-        row = con.execute("select count(*) filter (where on_list), count(*) "
-                          "from marts.dq_accounting_list").fetchone()
+        row = con.execute(
+            "select count(*) filter (where on_list), count(*) from marts.dq_accounting_list"
+        ).fetchone()
     finally:
         con.close()
     return (int(row[0]), int(row[1])) if row else (0, 0)
@@ -632,24 +802,33 @@ def quality_summary(data: DataDir) -> str:
     con = reader(data.warehouse)
     try:
         validated = _has_table(con, "quality", "validation_result")
-        checks = con.execute("""
+        checks = (
+            con.execute("""
             select stage, count(*), count(*) filter (where not success),
                    count(*) filter (where not success and severity = 'blocking')
             from quality.validation_result
             where run_id in (select max(run_id) from quality.validation_result group by stage)
-            group by stage order by stage desc""").fetchall() if validated else []
+            group by stage order by stage desc""").fetchall()
+            if validated
+            else []
+        )
         rules = con.execute(BY_RULE_SQL).fetchall()
         contract_values = con.execute(
-            "select count(*) from marts.dq_contract_exceptions").fetchone()[0]  # type: ignore[index]
+            "select count(*) from marts.dq_contract_exceptions"
+        ).fetchone()[0]  # type: ignore[index]
     finally:
         con.close()
     lines = ["Data quality:"]
     for stage, n, failed, blocking in checks:
-        lines.append(f"  validation {stage:<6} {n:>5} expectation results, {failed} failed, "
-                     f"{blocking} blocking")
+        lines.append(
+            f"  validation {stage:<6} {n:>5} expectation results, {failed} failed, "
+            f"{blocking} blocking"
+        )
     lines.append(f"  {'invoice rule':<44}{'severity':<10}{'lines':>8}{'amount SEK':>18}")
     for rule_id, name, severity, count, amount in rules:
         lines.append(f"  {rule_id + ' ' + name:<44}{severity:<10}{count:>8,}{amount:>18,.2f}")
-    lines.append(f"  contract register values not recognised (marts.dq_contract_exceptions): "
-                 f"{contract_values:,}")
+    lines.append(
+        f"  contract register values not recognised (marts.dq_contract_exceptions): "
+        f"{contract_values:,}"
+    )
     return "\n".join(lines)

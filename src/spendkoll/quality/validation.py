@@ -75,20 +75,29 @@ create table if not exists quality.validated_batch (
 # a row that breaks it never loads (``test_validation`` checks the suites against
 # the DDL).
 ROW_SUITES: dict[str, tuple[str, str]] = {
-    "raw_ledger_line": ("ledger", """
+    "raw_ledger_line": (
+        "ledger",
+        """
         select line_number, cast(extract(year from posting_date) as integer) as posting_year,
                period, account, cost_centre, cast(amount as double) as amount,
                supplier_key, supplier_id_status, supplier_id_raw
-        from raw.ledger_line where batch_id = ? order by source_line"""),
-    "raw_contract": ("contracts", """
+        from raw.ledger_line where batch_id = ? order by source_line""",
+    ),
+    "raw_contract": (
+        "contracts",
+        """
         select supplier_key, supplier_id_status, supplier_id_raw, category, start_date,
                end_date, cast(extract(year from start_date) as integer) as start_year
-        from raw.contract where batch_id = ? order by source_line"""),
-    "raw_ecommerce_order": ("ecommerce", """
+        from raw.contract where batch_id = ? order by source_line""",
+    ),
+    "raw_ecommerce_order": (
+        "ecommerce",
+        """
         select cast(extract(year from order_date) as integer) as order_year,
                supplier_key, supplier_id_status, supplier_id_raw,
                cast(amount as double) as amount
-        from raw.ecommerce_order where batch_id = ? order by source_line"""),
+        from raw.ecommerce_order where batch_id = ? order by source_line""",
+    ),
 }
 
 RAW_METRICS = """
@@ -146,13 +155,21 @@ select
 # A personnummer-shaped run of digits: YYMMDD (day + 60 for samordningsnummer),
 # optional century, optional - or +, four digits. An organisationsnummer's
 # "month" is 20 or more, so it never matches.
-PNR_PATTERN = (r"(19|20)?[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01]|6[1-9]|[78][0-9]|9[01])"
-               r"[-+]?[0-9]{4}")
+PNR_PATTERN = (
+    r"(19|20)?[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01]|6[1-9]|[78][0-9]|9[01])"
+    r"[-+]?[0-9]{4}"
+)
 PSEUDONYM_PATTERN = "PNR-[0-9A-Za-z]+"
 # Text columns that hold other parties' reference numbers, not people: left out
 # of the personnummer scan (an invoice number can look like a date).
-PNR_SCAN_SKIP = {"invoice_number", "verification_id", "exception_id", "ledger_line_id",
-                 "explanation_sv", "explanation_en"}
+PNR_SCAN_SKIP = {
+    "invoice_number",
+    "verification_id",
+    "exception_id",
+    "ledger_line_id",
+    "explanation_sv",
+    "explanation_en",
+}
 
 
 @dataclass
@@ -199,8 +216,10 @@ class ValidationReport:
 
     def summary(self) -> str:
         fails = self.failures
-        head = (f"validation {self.stage} ({self.run_id}): {len(self.outcomes)} expectation "
-                f"results, {len(fails)} failed, {len(self.blocking)} blocking")
+        head = (
+            f"validation {self.stage} ({self.run_id}): {len(self.outcomes)} expectation "
+            f"results, {len(fails)} failed, {len(self.blocking)} blocking"
+        )
         return "\n".join([head, *("  " + o.line() for o in fails)])
 
 
@@ -235,7 +254,10 @@ class Validator:
         root.mkdir(parents=True, exist_ok=True)
         self.context = gx.get_context(mode="file", project_root_dir=str(root))
         self.context.variables.progress_bars = {  # type: ignore[assignment]
-            "globally": False, "metric_calculations": False, "profilers": False}
+            "globally": False,
+            "metric_calculations": False,
+            "profilers": False,
+        }
         self.context.variables.save()
         self.source = self.context.data_sources.add_or_update_pandas("spendkoll")
         self.checkpoints: dict[str, Any] = {}
@@ -247,8 +269,11 @@ class Validator:
             return self.checkpoints[suite_name]
         gx = self.gx
         spec = load_suite_json(suite_name)
-        suite = self.context.suites.add_or_update(gx.ExpectationSuite(
-            name=suite_name, expectations=spec["expectations"], meta=spec.get("meta", {})))
+        suite = self.context.suites.add_or_update(
+            gx.ExpectationSuite(
+                name=suite_name, expectations=spec["expectations"], meta=spec.get("meta", {})
+            )
+        )
         try:
             asset = self.source.get_asset(suite_name)
         except LookupError:
@@ -258,20 +283,28 @@ class Validator:
         except (KeyError, LookupError):
             batch_def = asset.add_batch_definition_whole_dataframe("chunk")
         vd = self.context.validation_definitions.add_or_update(
-            gx.ValidationDefinition(name=suite_name, data=batch_def, suite=suite))
+            gx.ValidationDefinition(name=suite_name, data=batch_def, suite=suite)
+        )
         # No per-run action: Data Docs are built once per validation, for its results
         # only (an action per chunk rebuilt the whole site's index every time).
-        cp = self.context.checkpoints.add_or_update(gx.Checkpoint(
-            name=suite_name, validation_definitions=[vd], actions=[],
-            result_format={"result_format": "SUMMARY", "partial_unexpected_count": 5}))
+        cp = self.context.checkpoints.add_or_update(
+            gx.Checkpoint(
+                name=suite_name,
+                validation_definitions=[vd],
+                actions=[],
+                result_format={"result_format": "SUMMARY", "partial_unexpected_count": 5},
+            )
+        )
         self.checkpoints[suite_name] = cp
         return cp
 
     def _run(self, suite_name: str, frame: Any, run_name: str) -> list[Outcome]:
         cp = self._checkpoint(suite_name)
-        result = cp.run(batch_parameters={"dataframe": frame},
-                        expectation_parameters=self.params,
-                        run_id=self.gx.RunIdentifier(run_name=run_name))
+        result = cp.run(
+            batch_parameters={"dataframe": frame},
+            expectation_parameters=self.params,
+            run_id=self.gx.RunIdentifier(run_name=run_name),
+        )
         outcomes = []
         self.results += list(result.run_results)
         for vr in result.run_results.values():
@@ -281,19 +314,26 @@ class Validator:
                 res = r.result or {}
                 observed = res.get("observed_value")
                 examples = [str(v) for v in (res.get("partial_unexpected_list") or [])]
-                outcomes.append(Outcome(
-                    suite=suite_name, target=run_name, batch_id=None,
-                    expectation=cfg.type, column=cfg.kwargs.get("column"),
-                    severity=SEVERITY.get(sev, "warning"), success=bool(r.success),
-                    element_count=res.get("element_count"),
-                    unexpected_count=res.get("unexpected_count"),
-                    observed=None if observed is None else str(observed),
-                    examples=examples, notes=(cfg.meta or {}).get("notes")))
+                outcomes.append(
+                    Outcome(
+                        suite=suite_name,
+                        target=run_name,
+                        batch_id=None,
+                        expectation=cfg.type,
+                        column=cfg.kwargs.get("column"),
+                        severity=SEVERITY.get(sev, "warning"),
+                        success=bool(r.success),
+                        element_count=res.get("element_count"),
+                        unexpected_count=res.get("unexpected_count"),
+                        observed=None if observed is None else str(observed),
+                        examples=examples,
+                        notes=(cfg.meta or {}).get("notes"),
+                    )
+                )
         return outcomes
 
     # row-level suites, chunked -------------------------------------------------
-    def _chunks(self, con: duckdb.DuckDBPyConnection, sql: str,
-                batch_id: int) -> Iterator[Any]:
+    def _chunks(self, con: duckdb.DuckDBPyConnection, sql: str, batch_id: int) -> Iterator[Any]:
         reader = con.execute(sql, [batch_id]).to_arrow_reader(self.chunk_rows)
         for rb in reader:
             yield rb.to_pandas()
@@ -304,19 +344,23 @@ class Validator:
         with writer(self.data.warehouse) as con:
             con.execute(QUALITY_DDL)
             for suite_name, (kind, sql) in ROW_SUITES.items():
-                batches = con.execute("""
+                batches = con.execute(
+                    """
                     select batch_id, file_name from raw.load_batch b
                     where kind = ? and status = 'loaded'
                       and (? or not exists (select 1 from quality.validated_batch v
                                             where v.batch_id = b.batch_id and v.suite = ?))
-                    order by batch_id""", [kind, revalidate, suite_name]).fetchall()
+                    order by batch_id""",
+                    [kind, revalidate, suite_name],
+                ).fetchall()
                 for batch_id, file_name in batches:
                     merged: dict[tuple[str, str | None, str], Outcome] = {}
                     first = 1
                     for frame in self._chunks(con, sql, batch_id):
                         last = first + len(frame) - 1
-                        for o in self._run(suite_name, frame,
-                                           f"{file_name} rows {first:,}-{last:,}"):
+                        for o in self._run(
+                            suite_name, frame, f"{file_name} rows {first:,}-{last:,}"
+                        ):
                             key = (o.expectation, o.column, o.notes or "")
                             if key not in merged:
                                 o.target, o.batch_id = file_name, batch_id
@@ -327,8 +371,10 @@ class Validator:
                     batch_outcomes = list(merged.values())
                     outcomes += batch_outcomes
                     ok = all(o.success or o.severity != "blocking" for o in batch_outcomes)
-                    con.execute("insert into quality.validated_batch values (?, ?, ?, ?, ?)",
-                                [batch_id, suite_name, run_id, ok, datetime.now()])
+                    con.execute(
+                        "insert into quality.validated_batch values (?, ?, ?, ?, ?)",
+                        [batch_id, suite_name, run_id, ok, datetime.now()],
+                    )
             outcomes += self._metrics(con, "raw_dataset", RAW_METRICS, "raw layer")
             self._store(con, "raw", run_id, outcomes)
         return ValidationReport("raw", run_id, outcomes, self.docs_index())
@@ -337,13 +383,24 @@ class Validator:
         run_id = "marts-" + datetime.now().strftime("%Y%m%dT%H%M%S%f")
         with writer(self.data.warehouse) as con:
             con.execute(QUALITY_DDL)
-            outcomes = self._metrics(con, "marts_dataset", MARTS_METRICS, "marts",
-                                     extra={"personnummer_in_marts": personnummer_in_marts(con)})
+            outcomes = self._metrics(
+                con,
+                "marts_dataset",
+                MARTS_METRICS,
+                "marts",
+                extra={"personnummer_in_marts": personnummer_in_marts(con)},
+            )
             self._store(con, "marts", run_id, outcomes)
         return ValidationReport("marts", run_id, outcomes, self.docs_index())
 
-    def _metrics(self, con: duckdb.DuckDBPyConnection, suite_name: str, sql: str,
-                 target: str, extra: dict[str, int] | None = None) -> list[Outcome]:
+    def _metrics(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        suite_name: str,
+        sql: str,
+        target: str,
+        extra: dict[str, int] | None = None,
+    ) -> list[Outcome]:
         import pandas as pd
 
         cur = con.execute(sql)
@@ -358,15 +415,34 @@ class Validator:
                 o.observed = f"{values[o.column]:g}"
         return outcomes
 
-    def _store(self, con: duckdb.DuckDBPyConnection, stage: str, run_id: str,
-               outcomes: list[Outcome]) -> None:
+    def _store(
+        self, con: duckdb.DuckDBPyConnection, stage: str, run_id: str, outcomes: list[Outcome]
+    ) -> None:
         now = datetime.now()
         con.executemany(
             "insert into quality.validation_result values "
             "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [[run_id, now, stage, o.suite, o.target, o.batch_id, o.expectation, o.column,
-              o.severity, o.success, o.element_count, o.unexpected_count, o.observed,
-              "; ".join(o.examples[:5]) or None, o.notes] for o in outcomes])
+            [
+                [
+                    run_id,
+                    now,
+                    stage,
+                    o.suite,
+                    o.target,
+                    o.batch_id,
+                    o.expectation,
+                    o.column,
+                    o.severity,
+                    o.success,
+                    o.element_count,
+                    o.unexpected_count,
+                    o.observed,
+                    "; ".join(o.examples[:5]) or None,
+                    o.notes,
+                ]
+                for o in outcomes
+            ],
+        )
 
     def docs_index(self) -> Path | None:
         if not self.build_docs:
@@ -379,8 +455,9 @@ class Validator:
             suites = [ExpectationSuiteIdentifier(name=name) for name in self.checkpoints]
             self.context.build_data_docs(resource_identifiers=[*suites, *self.results])
             self.results = []
-        index = self.data.root / "gx" / "gx" / "uncommitted" / "data_docs" / "local_site" \
-            / "index.html"
+        index = (
+            self.data.root / "gx" / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+        )
         return index if index.exists() else None
 
 
@@ -402,8 +479,10 @@ def personnummer_in_marts(con: duckdb.DuckDBPyConnection) -> int:
     ``quality.pnr_scan``; the other marts are small and scanned whole. A scan
     that finds one moves no mark, so the next run finds it again.
     """
-    con.execute("create table if not exists quality.pnr_scan "
-                "(table_name varchar primary key, clean_to timestamp not null)")
+    con.execute(
+        "create table if not exists quality.pnr_scan "
+        "(table_name varchar primary key, clean_to timestamp not null)"
+    )
     cols = con.execute("""
         select table_name, column_name, data_type from information_schema.columns
         where table_schema = 'marts' and table_catalog = current_database()
@@ -428,17 +507,26 @@ def personnummer_in_marts(con: duckdb.DuckDBPyConnection) -> int:
         texts = [f"""regexp_replace("{c}", '{PSEUDONYM_PATTERN}', ' ', 'g')""" for c in columns]
         hits = con.execute(
             f"with rows as (select {', '.join(f'{t} as c{i}' for i, t in enumerate(texts))} "
-            f"from marts.\"{table}\" {where}) "
-            + " union ".join(f"(select distinct regexp_extract(c{i}, $1) as hit from rows "
-                             f"where regexp_matches(c{i}, $1) limit 1000)"
-                             for i in range(len(texts))),
-            [PNR_PATTERN]).fetchall()
-        table_found = sum(1 for (candidate,) in hits if candidate
-                          and pattern.fullmatch(candidate) and _is_personnummer(candidate))
+            f'from marts."{table}" {where}) '
+            + " union ".join(
+                f"(select distinct regexp_extract(c{i}, $1) as hit from rows "
+                f"where regexp_matches(c{i}, $1) limit 1000)"
+                for i in range(len(texts))
+            ),
+            [PNR_PATTERN],
+        ).fetchall()
+        table_found = sum(
+            1
+            for (candidate,) in hits
+            if candidate and pattern.fullmatch(candidate) and _is_personnummer(candidate)
+        )
         found += table_found
         if table in stamped and not table_found:
-            con.execute("insert or replace into quality.pnr_scan select ?, coalesce(max(built_at), "
-                        f"timestamp '1900-01-01') from marts.\"{table}\"", [table])
+            con.execute(
+                "insert or replace into quality.pnr_scan select ?, coalesce(max(built_at), "
+                f"timestamp '1900-01-01') from marts.\"{table}\"",
+                [table],
+            )
     return found
 
 

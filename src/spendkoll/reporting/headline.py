@@ -90,23 +90,35 @@ def _msek(value: Decimal) -> str:
 
 def format_headline(years: list[YearHeadline], contracts: int) -> str:
     head = f"  {'':<42}" + "".join(f"{y.fiscal_year:>12}" for y in years) + "   review 2017"
-    lines = ["Headline figures from marts.kpi_yearly and marts.kpi_supplier_concentration "
-             "(the 2017 review of Region Jämtland Härjedalen beside them):", head]
-    for label, msek_attr in (("Spend, MSEK", "spend"), ("  addressable", "addressable_spend"),
-                             ("  investments", "investment_spend"),
-                             ("  non-addressable", "non_addressable_spend")):
-        lines.append(f"  {label:<42}"
-                     + "".join(f"{_msek(getattr(y, msek_attr)):>12}" for y in years))
+    lines = [
+        "Headline figures from marts.kpi_yearly and marts.kpi_supplier_concentration "
+        "(the 2017 review of Region Jämtland Härjedalen beside them):",
+        head,
+    ]
+    for label, msek_attr in (
+        ("Spend, MSEK", "spend"),
+        ("  addressable", "addressable_spend"),
+        ("  investments", "investment_spend"),
+        ("  non-addressable", "non_addressable_spend"),
+    ):
+        lines.append(
+            f"  {label:<42}" + "".join(f"{_msek(getattr(y, msek_attr)):>12}" for y in years)
+        )
     for label, attr, review in ROWS:
         if attr in CONTRACT_BASED and contracts == 0:
             # With no contract register loaded, loyalty is unknown, not 0 %.
             cells = "".join(f"{'n/a':>12}" for _ in years)
             lines.append(f"  {label:<42}{cells}   (no contract register loaded)")
             continue
-        lines.append(f"  {label:<42}" + "".join(f"{_pct(getattr(y, attr)):>12}" for y in years)
-                     + f"   {review}")
-    lines.append(f"  {'Suppliers with addressable spend':<42}"
-                 + "".join(f"{(y.suppliers or 0):>12,}" for y in years))
+        lines.append(
+            f"  {label:<42}"
+            + "".join(f"{_pct(getattr(y, attr)):>12}" for y in years)
+            + f"   {review}"
+        )
+    lines.append(
+        f"  {'Suppliers with addressable spend':<42}"
+        + "".join(f"{(y.suppliers or 0):>12,}" for y in years)
+    )
     lines.append(f"  {'Contracts in the register':<42}{contracts:>12,}   400-500")
     return "\n".join(lines)
 
@@ -128,7 +140,9 @@ def print_headline(data: DataDir) -> None:
             at = con.execute("select max(published_at) from main.published").fetchone()
         finally:
             con.close()
-        print(f"A build is running: the figures below are the published snapshot's "
-              f"(published {at[0] if at else '?'}), not the warehouse's.")
+        print(
+            f"A build is running: the figures below are the published snapshot's "
+            f"(published {at[0] if at else '?'}), not the warehouse's."
+        )
     print()
     print(format_headline(years, contracts))

@@ -27,12 +27,16 @@ def ignored_files(data: DataDir) -> list[tuple[object, ...]]:
         return []
     con = reader(data.warehouse)
     try:
-        exists = con.execute("select count(*) from information_schema.tables where "
-                             "table_schema = 'raw' and table_name = 'ignored_file'").fetchone()
+        exists = con.execute(
+            "select count(*) from information_schema.tables where "
+            "table_schema = 'raw' and table_name = 'ignored_file'"
+        ).fetchone()
         if exists != (1,):
             return []
-        return con.execute("select source_name, file_name, first_seen, last_seen "
-                           "from raw.ignored_file order by 1, 2").fetchall()
+        return con.execute(
+            "select source_name, file_name, first_seen, last_seen "
+            "from raw.ignored_file order by 1, 2"
+        ).fetchall()
     finally:
         con.close()
 
@@ -54,9 +58,10 @@ def decision_rejects(data: DataDir) -> list[tuple[object, ...]]:
         return []
     con = reader(data.warehouse)
     try:
-        exists = con.execute("select count(*) from information_schema.tables where "
-                             "table_schema = 'raw' and table_name = 'dq_decision_rejected'"
-                             ).fetchone()
+        exists = con.execute(
+            "select count(*) from information_schema.tables where "
+            "table_schema = 'raw' and table_name = 'dq_decision_rejected'"
+        ).fetchone()
         if exists != (1,):
             return []
         return con.execute(DECISION_REJECTS_SQL).fetchall()
@@ -80,23 +85,31 @@ def print_load_status(data: DataDir) -> None:
         print(f"nothing loaded yet into {data.warehouse}")
         return
     print(f"Loaded into {data.warehouse} (current batches; replaced deliveries not counted):")
-    print(f"{'source':<16}{'files':>6}{'rejected':>9}{'rows in':>12}{'loaded':>12}"
-          f"{'quarantined':>13}{'skipped':>9}{'ids flagged':>12}{'amount SEK':>20}")
+    print(
+        f"{'source':<16}{'files':>6}{'rejected':>9}{'rows in':>12}{'loaded':>12}"
+        f"{'quarantined':>13}{'skipped':>9}{'ids flagged':>12}{'amount SEK':>20}"
+    )
     for src, files, rej, rin, loaded, quar, skipped, flagged, amount in rows:
         amt = f"{amount:,.2f}" if amount is not None else "-"
-        print(f"{src!s:<16}{files:>6}{rej:>9}{rin:>12,}{loaded:>12,}{quar:>13,}{skipped:>9,}"
-              f"{flagged:>12,}{amt:>20}")
+        print(
+            f"{src!s:<16}{files:>6}{rej:>9}{rin:>12,}{loaded:>12,}{quar:>13,}{skipped:>9,}"
+            f"{flagged:>12,}{amt:>20}"
+        )
     print(f"Rejected files, if any, are in {data.rejected} with a .reason.txt beside each.")
     ignored = ignored_files(data)
     if ignored:
-        print(f"Not loaded: {len(ignored)} file(s) in a landing folder whose name matches no "
-              "pattern of its source (rename them, or fix 'pattern' in the sources file):")
+        print(
+            f"Not loaded: {len(ignored)} file(s) in a landing folder whose name matches no "
+            "pattern of its source (rename them, or fix 'pattern' in the sources file):"
+        )
         for src, name, first, last in ignored:
             print(f"  {src!s:<16}{name!s:<44} seen {first:%Y-%m-%d %H:%M} .. {last:%Y-%m-%d %H:%M}")
     rejects = decision_rejects(data)
     if rejects:
-        print(f"Decisions not loaded: {len(rejects)} value(s) in the controller's returned "
-              "lists (raw.dq_decision_rejected); correct them and deliver the rows again:")
+        print(
+            f"Decisions not loaded: {len(rejects)} value(s) in the controller's returned "
+            "lists (raw.dq_decision_rejected); correct them and deliver the rows again:"
+        )
         for name, line, column, value, expected in rejects[:50]:
             print(f"  {name!s} line {line}, column {column!r}, value {value!r}: {expected}")
         if len(rejects) > 50:

@@ -33,19 +33,25 @@ def dbt_project_dir() -> Path:
 def dbt_env(data: DataDir) -> dict[str, str]:
     env = dict(os.environ)
     disable_telemetry(env)
-    env.update({
-        "DBT_PROFILES_DIR": str(dbt_project_dir()),
-        "DBT_PROJECT_DIR": str(dbt_project_dir()),
-        "DBT_TARGET_PATH": str(data.root / "dbt" / "target"),
-        "DBT_LOG_PATH": str(data.root / "dbt" / "logs"),
-        "SPENDKOLL_WAREHOUSE": str(data.warehouse),
-    })
+    env.update(
+        {
+            "DBT_PROFILES_DIR": str(dbt_project_dir()),
+            "DBT_PROJECT_DIR": str(dbt_project_dir()),
+            "DBT_TARGET_PATH": str(data.root / "dbt" / "target"),
+            "DBT_LOG_PATH": str(data.root / "dbt" / "logs"),
+            "SPENDKOLL_WAREHOUSE": str(data.warehouse),
+        }
+    )
     return env
 
 
-def run_dbt(args: list[str], data: DataDir | None = None, rule_set: str | None = None,
-            capture: bool = True, dbt_vars: dict[str, str] | None = None,
-            ) -> subprocess.CompletedProcess[str]:
+def run_dbt(
+    args: list[str],
+    data: DataDir | None = None,
+    rule_set: str | None = None,
+    capture: bool = True,
+    dbt_vars: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
     """``dbt <args>`` in the project, holding the warehouse's writer lock."""
     data = (data or DataDir.from_env()).ensure()
     cmd = [str(Path(sys.executable).with_name("dbt")), *args]
@@ -55,10 +61,16 @@ def run_dbt(args: list[str], data: DataDir | None = None, rule_set: str | None =
     if all_vars:
         cmd += ["--vars", json.dumps(all_vars)]
     with _as_writer(data) as lock_fd:
-        return subprocess.run(cmd, cwd=dbt_project_dir(), env=dbt_env(data),
-                              capture_output=capture, text=True, check=False,
-                              pass_fds=(lock_fd,),
-                              preexec_fn=functools.partial(die_with_parent, os.getpid()))
+        return subprocess.run(
+            cmd,
+            cwd=dbt_project_dir(),
+            env=dbt_env(data),
+            capture_output=capture,
+            text=True,
+            check=False,
+            pass_fds=(lock_fd,),
+            preexec_fn=functools.partial(die_with_parent, os.getpid()),
+        )
 
 
 def run_in_project(cmd: list[str], data: DataDir, stream: bool = True) -> tuple[int, str]:
@@ -69,10 +81,16 @@ def run_in_project(cmd: list[str], data: DataDir, stream: bool = True) -> tuple[
     returned either way."""
     tail: collections.deque[str] = collections.deque(maxlen=400)
     with _as_writer(data) as lock_fd:
-        proc = subprocess.Popen(cmd, cwd=dbt_project_dir(), env=dbt_env(data),
-                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                                pass_fds=(lock_fd,),
-                                preexec_fn=functools.partial(die_with_parent, os.getpid()))
+        proc = subprocess.Popen(
+            cmd,
+            cwd=dbt_project_dir(),
+            env=dbt_env(data),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            pass_fds=(lock_fd,),
+            preexec_fn=functools.partial(die_with_parent, os.getpid()),
+        )
         assert proc.stdout is not None
         for line in proc.stdout:
             tail.append(line)

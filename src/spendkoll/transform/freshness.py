@@ -41,8 +41,11 @@ def check_source_freshness(data: DataDir | None = None) -> list[SourceFreshness]
     out.unlink(missing_ok=True)
     proc = run_dbt(["source", "freshness"], data)  # written to dbt's target path
     if not out.exists():
-        raise RuntimeError("dbt source freshness wrote no result:\n"
-                           + (proc.stdout or "")[-3000:] + (proc.stderr or "")[-2000:])
+        raise RuntimeError(
+            "dbt source freshness wrote no result:\n"
+            + (proc.stdout or "")[-3000:]
+            + (proc.stderr or "")[-2000:]
+        )
     return read_freshness(out)
 
 
@@ -52,12 +55,14 @@ def read_freshness(path: Path) -> list[SourceFreshness]:
     verdicts = []
     for r in results:
         age = r.get("max_loaded_at_time_ago_in_s")
-        verdicts.append(SourceFreshness(
-            source=r["unique_id"].removeprefix("source.spendkoll."),
-            status=r["status"],
-            max_loaded_at=r.get("max_loaded_at"),
-            age_hours=None if age is None else float(age) / 3600,
-        ))
+        verdicts.append(
+            SourceFreshness(
+                source=r["unique_id"].removeprefix("source.spendkoll."),
+                status=r["status"],
+                max_loaded_at=r.get("max_loaded_at"),
+                age_hours=None if age is None else float(age) / 3600,
+            )
+        )
     return sorted(verdicts, key=lambda v: v.source)
 
 

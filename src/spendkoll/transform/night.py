@@ -41,9 +41,9 @@ SUMMARY_FILE = "night.json"
 
 @dataclass(frozen=True)
 class NodeResult:
-    node: str          # unique id, e.g. model.spendkoll.fct_spend
-    kind: str          # model | seed | test | snapshot
-    status: str        # success | error | skipped | pass | fail | warn
+    node: str  # unique id, e.g. model.spendkoll.fct_spend
+    kind: str  # model | seed | test | snapshot
+    status: str  # success | error | skipped | pass | fail | warn
     seconds: float
     rows: int | None
     message: str
@@ -77,10 +77,12 @@ class NightBuild:
     def lines(self, slowest: int = 10) -> list[str]:
         """A short account for the log: counts, freshness, failures, the slowest nodes."""
         kinds = Counter(n.kind for n in self.nodes)
-        out = [f"dbt night: {len(self.nodes)} nodes ("
-               + ", ".join(f"{v} {k}{'' if v == 1 else 's'}" for k, v in sorted(kinds.items()))
-               + f") in {self.seconds:.1f} s, "
-               + ("ok" if self.ok else f"FAILED ({self.stopped or 'see the nodes below'})")]
+        out = [
+            f"dbt night: {len(self.nodes)} nodes ("
+            + ", ".join(f"{v} {k}{'' if v == 1 else 's'}" for k, v in sorted(kinds.items()))
+            + f") in {self.seconds:.1f} s, "
+            + ("ok" if self.ok else f"FAILED ({self.stopped or 'see the nodes below'})")
+        ]
         out += [f"  source freshness: {v.line()}" for v in self.freshness]
         out += [f"  {n.status.upper()}: {n.kind} {n.name}: {n.message}" for n in self.failures()]
         for n in sorted(self.nodes, key=lambda n: -n.seconds)[:slowest]:
@@ -97,14 +99,27 @@ class NightBuild:
             "counts": self.counts(),
             "freshness": [v.line() for v in self.freshness],
             "failures": [f"{n.kind} {n.name}: {n.message}" for n in self.failures()],
-            "nodes": [{"name": n.name, "kind": n.kind, "status": n.status,
-                       "seconds": round(n.seconds, 2), "rows": n.rows} for n in self.nodes],
+            "nodes": [
+                {
+                    "name": n.name,
+                    "kind": n.kind,
+                    "status": n.status,
+                    "seconds": round(n.seconds, 2),
+                    "rows": n.rows,
+                }
+                for n in self.nodes
+            ],
         }
 
 
-def build_night(data: DataDir | None = None, rule_set: str | None = None,
-                full_refresh: bool = False, dbt_vars: dict[str, str] | None = None,
-                freshness: bool = True, stream: bool = True) -> NightBuild:
+def build_night(
+    data: DataDir | None = None,
+    rule_set: str | None = None,
+    full_refresh: bool = False,
+    dbt_vars: dict[str, str] | None = None,
+    freshness: bool = True,
+    stream: bool = True,
+) -> NightBuild:
     """Freshness and ``dbt build`` in one dbt process, as the warehouse's single writer."""
     from spendkoll.transform.dbt import run_in_project
 
@@ -116,22 +131,36 @@ def build_night(data: DataDir | None = None, rule_set: str | None = None,
     all_vars = dict(dbt_vars or {})
     if rule_set:
         all_vars["spendkoll_rule_set"] = rule_set
-    request = {"vars": all_vars, "full_refresh": full_refresh, "freshness": freshness,
-               "freshness_blocking": freshness_is_blocking(), "summary": str(summary_path),
-               "target": str(target)}
+    request = {
+        "vars": all_vars,
+        "full_refresh": full_refresh,
+        "freshness": freshness,
+        "freshness_blocking": freshness_is_blocking(),
+        "summary": str(summary_path),
+        "target": str(target),
+    }
     start = time.perf_counter()
-    code, tail = run_in_project([sys.executable, "-m", "spendkoll.transform.night",
-                                 json.dumps(request)], data, stream=stream)
+    code, tail = run_in_project(
+        [sys.executable, "-m", "spendkoll.transform.night", json.dumps(request)],
+        data,
+        stream=stream,
+    )
     seconds = time.perf_counter() - start
     if not summary_path.exists():
-        return NightBuild(code or 1, seconds, stopped="dbt ended without a result "
-                          f"(exit {code})", output_tail=tail)
+        return NightBuild(
+            code or 1,
+            seconds,
+            stopped=f"dbt ended without a result (exit {code})",
+            output_tail=tail,
+        )
     raw = json.loads(summary_path.read_text(encoding="utf-8"))
     return NightBuild(
-        returncode=code, seconds=seconds,
+        returncode=code,
+        seconds=seconds,
         freshness=[SourceFreshness(**v) for v in raw["freshness"]],
         nodes=[NodeResult(**n) for n in raw["nodes"]],
-        stopped=raw["stopped"], output_tail=tail,
+        stopped=raw["stopped"],
+        output_tail=tail,
     )
 
 
@@ -144,12 +173,16 @@ def _node_results(result: Any) -> list[NodeResult]:
     for r in getattr(result, "results", None) or []:
         response = r.adapter_response or {}
         rows = response.get("rows_affected") if isinstance(response, dict) else None
-        nodes.append(NodeResult(
-            node=r.node.unique_id, kind=str(r.node.resource_type),
-            status=str(r.status), seconds=float(r.execution_time or 0.0),
-            rows=int(rows) if isinstance(rows, int) and rows >= 0 else None,
-            message=str(r.message or ""),
-        ))
+        nodes.append(
+            NodeResult(
+                node=r.node.unique_id,
+                kind=str(r.node.resource_type),
+                status=str(r.status),
+                seconds=float(r.execution_time or 0.0),
+                rows=int(rows) if isinstance(rows, int) and rows >= 0 else None,
+                message=str(r.message or ""),
+            )
+        )
     return nodes
 
 
@@ -184,11 +217,13 @@ def _child(request: dict[str, Any]) -> int:
         bad = failing(verdicts)
         if bad and request["freshness_blocking"]:
             summary["stopped"] = "stale sources, marts not rebuilt: " + "; ".join(
-                v.line() for v in bad)
+                v.line() for v in bad
+            )
             write()
             return 3
-    built = runner.invoke(["build", *(["--full-refresh"] if request["full_refresh"] else []),
-                           *var_args])
+    built = runner.invoke(
+        ["build", *(["--full-refresh"] if request["full_refresh"] else []), *var_args]
+    )
     summary["nodes"] = [asdict(n) for n in _node_results(built.result)]
     if built.exception is not None:
         summary["stopped"] = f"dbt build raised: {built.exception}"

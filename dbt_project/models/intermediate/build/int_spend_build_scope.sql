@@ -34,98 +34,154 @@
                         and built_ecommerce is not none and not flags.FULL_REFRESH -%}
 {%- if not can_increment %}
 
-select
-    true as build_all,
-    '{{ "--full-refresh" if flags.FULL_REFRESH else "first build" }}' as reason,
-    cast(null as bigint) as batch_id,
-    cast(null as varchar) as supplier_key,
-    cast(null as varchar) as invoice_number
+    select
+        true as build_all,
+        '{{ "--full-refresh" if flags.FULL_REFRESH else "first build" }}' as reason,
+        cast(null as bigint) as batch_id,
+        cast(null as varchar) as supplier_key,
+        cast(null as varchar) as invoice_number
 
 {%- else %}
 
-with finished as (
+    with finished as (
     -- every incremental model was built in the last build that started
-    select count(distinct done.model) = {{ spendkoll_incremental_models() | length }} as value
-    from {{ done }} as done
-    inner join {{ state }} as state
-        on state.build_started_at = done.build_started_at
-    where done.model in ('{{ spendkoll_incremental_models() | join("', '") }}')
-),
+        select count(distinct done.model) = {{ spendkoll_incremental_models() | length }} as value
+        from {{ done }} as done
+        inner join {{ state }} as state
+            on done.build_started_at = state.build_started_at
+        where
+            done.model in (
+                '{{ spendkoll_incremental_models() | join("', '") }}'  -- noqa: LT05
+            )
+    ),
 
-full_rebuild as (
-    select case
-        when not (select value from finished) then 'the previous build did not finish'
-        when coalesce(max(fingerprint), '') <> {{ spendkoll_build_fingerprint() }}
-            then 'rules, reference data or settings changed'
-    end as reason
-    from {{ state }}
-),
+    full_rebuild as (
+        select
+            case
+                when not (select value from finished) then 'the previous build did not finish'
+                when coalesce(max(fingerprint), '') <> {{ spendkoll_build_fingerprint() }}
+                    then 'rules, reference data or settings changed'
+            end as reason
+        from {{ state }}
+    ),
 
-raw_batches as (
-    select batch_id, count(*) as lines
-    from {{ ref('stg_raw__ledger_lines') }}
-    group by batch_id
-),
+    raw_batches as (
+        select
+            batch_id,
+            count(*) as lines
+        from {{ ref('stg_raw__ledger_lines') }}
+        group by batch_id
+    ),
 
-built_batches as (
-    select batch_id, count(*) as lines
-    from {{ fct }}
-    group by batch_id
-),
+    built_batches as (
+        select
+            batch_id,
+            count(*) as lines
+        from {{ fct }}
+        group by batch_id
+    ),
 
-changed_batches as (
-    select coalesce(raw_batches.batch_id, built_batches.batch_id) as batch_id
-    from raw_batches
-    full outer join built_batches
-        on built_batches.batch_id = raw_batches.batch_id
-    where raw_batches.lines is distinct from built_batches.lines
-),
+    changed_batches as (
+        select coalesce(raw_batches.batch_id, built_batches.batch_id) as batch_id
+        from raw_batches
+        full outer join built_batches
+            on raw_batches.batch_id = built_batches.batch_id
+        where raw_batches.lines is distinct from built_batches.lines
+    ),
 
-contracts_now as (
-    select * from {{ ref('int_contract_categories') }}
-),
+    contracts_now as (
+        select * from {{ ref('int_contract_categories') }}
+    ),
 
-contracts_built as (
-    select * from {{ built_contracts }}
-),
+    contracts_built as (
+        select * from {{ built_contracts }}
+    ),
 
-changed_suppliers as (
-    select supplier_key from (select * from contracts_now except select * from contracts_built) as a
-    union
-    select supplier_key from (select * from contracts_built except select * from contracts_now) as r
-),
+    changed_suppliers as (
+        select supplier_key
+        from (
+            select * from contracts_now
+            except
+            select * from contracts_built
+        ) as a
+        union
+        select supplier_key
+        from (
+            select * from contracts_built
+            except
+            select * from contracts_now
+        ) as r
+    ),
 
-ecommerce_now as (
-    select distinct supplier_key, invoice_number
-    from {{ ref('stg_raw__ecommerce_orders') }}
-    where supplier_key is not null and invoice_number is not null
-),
+    ecommerce_now as (
+        select distinct
+            supplier_key,
+            invoice_number
+        from {{ ref('stg_raw__ecommerce_orders') }}
+        where supplier_key is not null and invoice_number is not null
+    ),
 
-ecommerce_built as (
-    select supplier_key, invoice_number from {{ built_ecommerce }}
-),
+    ecommerce_built as (
+        select
+            supplier_key,
+            invoice_number
+        from {{ built_ecommerce }}
+    ),
 
-changed_invoices as (
-    select * from (select * from ecommerce_now except select * from ecommerce_built) as a
-    union
-    select * from (select * from ecommerce_built except select * from ecommerce_now) as r
-),
+    changed_invoices as (
+        select * from (
+            select * from ecommerce_now
+            except
+            select * from ecommerce_built
+        ) as a
+        union
+        select * from (
+            select * from ecommerce_built
+            except
+            select * from ecommerce_now
+        ) as r
+    ),
 
-scope as (
-    select true as build_all, reason, cast(null as bigint) as batch_id,
-        cast(null as varchar) as supplier_key, cast(null as varchar) as invoice_number
-    from full_rebuild
-    where reason is not null
-    union all
-    select false, 'batch', batch_id, null, null from changed_batches
-    union all
-    select false, 'contracts', null, supplier_key, null from changed_suppliers
-    where supplier_key is not null
-    union all
-    select false, 'ecommerce', null, supplier_key, invoice_number from changed_invoices
-)
+    scope as (
+        select
+            true as build_all,
+            reason,
+            cast(null as bigint) as batch_id,
+            cast(null as varchar) as supplier_key,
+            cast(null as varchar) as invoice_number
+        from full_rebuild
+        where reason is not null
+        union all
+        select
+            false,
+            'batch',
+            batch_id,
+            null,
+            null
+        from changed_batches
+        union all
+        select
+            false,
+            'contracts',
+            null,
+            supplier_key,
+            null
+        from changed_suppliers
+        where supplier_key is not null
+        union all
+        select
+            false,
+            'ecommerce',
+            null,
+            supplier_key,
+            invoice_number
+        from changed_invoices
+    )
 
-select * from scope
-where build_all or not exists (select 1 from full_rebuild where reason is not null)
+    select * from scope
+    where build_all or not exists (
+        select 1 from full_rebuild
+        where reason is not null
+    )
 
 {%- endif %}

@@ -22,38 +22,60 @@ with scoped_new as (
 
 {%- if old %}
 
-scoped_old as (
-    select period, fiscal_year, supplier_key, invoice_number, posting_date, invoice_key
-    from {{ fct }} as lines
-    where {{ spendkoll_in_build_scope('lines') }}
-),
+    scoped_old as (
+        select
+            lines.period,
+            lines.fiscal_year,
+            lines.supplier_key,
+            lines.invoice_number,
+            lines.posting_date,
+            lines.invoice_key
+        from {{ fct }} as lines
+        where {{ spendkoll_in_build_scope('lines') }}
+    ),
 
-invoice_keys as (
-    select invoice_key from scoped_new
-    union
-    select invoice_key from scoped_old
-),
+    invoice_keys as (
+        select invoice_key from scoped_new
+        union
+        select invoice_key from scoped_old
+    ),
 
-same_invoice as (
-    select period, fiscal_year
-    from {{ fct }}
-    where invoice_key in (select invoice_key from invoice_keys)
-),
+    same_invoice as (
+        select
+            period,
+            fiscal_year
+        from {{ fct }}
+        where invoice_key in (select invoice_key from invoice_keys)
+    ),
 {%- endif %}
 
 periods as (
-    select period, fiscal_year from scoped_new
+    select
+        period,
+        fiscal_year
+    from scoped_new
     {%- if old %}
-    union
-    select period, fiscal_year from scoped_old
-    union
-    select period, fiscal_year from same_invoice
+        union
+        select
+            period,
+            fiscal_year
+        from scoped_old
+        union
+        select
+            period,
+            fiscal_year
+        from same_invoice
     {%- endif %}
 ),
 
 final as (
-    select distinct 'period' as kind, period, fiscal_year, cast(null as varchar) as supplier_key,
-        cast(null as varchar) as invoice_number, cast(null as date) as first_date,
+    select distinct
+        'period' as kind,
+        period,
+        fiscal_year,
+        cast(null as varchar) as supplier_key,
+        cast(null as varchar) as invoice_number,
+        cast(null as date) as first_date,
         cast(null as date) as last_date
     from periods
 )

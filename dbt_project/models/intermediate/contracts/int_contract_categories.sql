@@ -26,8 +26,9 @@ final as (
         categories.category_id
     from contracts
     inner join vocabulary
-        on vocabulary.batch_id = contracts.batch_id
-        and vocabulary.source_line = contracts.source_line
+        on
+            contracts.batch_id = vocabulary.batch_id
+            and contracts.source_line = vocabulary.source_line
     left join categories
         on vocabulary.category_node in (
             lower(categories.category_id),

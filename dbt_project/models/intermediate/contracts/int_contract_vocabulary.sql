@@ -29,15 +29,25 @@ vocabulary as (
 -- every text the tree accepts, lower-cased
 category_words as (
     select distinct lower(category_id) as word from categories
-    union select distinct lower(level1) from categories
-    union select distinct lower(level2) from categories
-    union select distinct lower(level3) from categories
+    union
+    select distinct lower(level1) from categories
+    union
+    select distinct lower(level2) from categories
+    union
+    select distinct lower(level3) from categories
 ),
 
 procured_by_words as (
-    select source_key, maps_to from vocabulary where field_name = 'procured_by'
+    select
+        source_key,
+        maps_to
+    from vocabulary
+    where field_name = 'procured_by'
     {%- for u in units %}
-    union select '{{ u | lower | replace("'", "''") }}', 'procurement_unit'
+        union
+        select
+            '{{ u | lower | replace("'", "''") }}',
+            'procurement_unit'
     {%- endfor %}
 ),
 
@@ -59,8 +69,9 @@ resolved as (
     left join category_words as direct_category
         on direct_category.word = lower(trim(contracts.contract_category))
     left join vocabulary as mapped_category
-        on mapped_category.field_name = 'category'
-        and mapped_category.source_key = lower(trim(contracts.contract_category))
+        on
+            mapped_category.field_name = 'category'
+            and mapped_category.source_key = lower(trim(contracts.contract_category))
     left join procured_by_words as procured
         on procured.source_key = lower(trim(contracts.procured_by))
 ),

@@ -14,8 +14,9 @@ ecommerce_invoices as (
         supplier_key,
         invoice_number
     from {{ ref('stg_raw__ecommerce_orders') }}
-    where supplier_key is not null
-      and invoice_number is not null
+    where
+        supplier_key is not null
+        and invoice_number is not null
 ),
 
 active as (
@@ -25,16 +26,19 @@ active as (
         contracts.contract_id,
         max(case when contracts.category_id = lines.category_id then 1 else 0 end) as covers,
         max(case
-            when contracts.registered_date is not null
-                and contracts.registered_date > lines.posting_date then 1 else 0
+            when
+                contracts.registered_date is not null
+                and contracts.registered_date > lines.posting_date then 1
+            else 0
         end) as registered_after_purchase,
         max(contracts.procured_by_class) as procured_by_class,
         max(contracts.start_date) as start_date
     from lines
     inner join contracts
-        on contracts.supplier_key = lines.supplier_key
-        and lines.posting_date >= contracts.start_date
-        and lines.posting_date <= contracts.end_date
+        on
+            lines.supplier_key = contracts.supplier_key
+            and lines.posting_date >= contracts.start_date
+            and lines.posting_date <= contracts.end_date
     group by lines.ledger_line_id, contracts.contract_id
 ),
 
@@ -48,7 +52,7 @@ ranked as (
                 registered_after_purchase asc,
                 case when procured_by_class = 'procurement_unit' then 0 else 1 end,
                 start_date desc,
-                contract_id
+                contract_id asc
         ) as match_rank
     from active
 ),
@@ -75,13 +79,15 @@ final as (
         ecommerce_invoices.invoice_number is not null as via_ecommerce
     from lines
     left join per_line
-        on per_line.ledger_line_id = lines.ledger_line_id
+        on lines.ledger_line_id = per_line.ledger_line_id
     left join ranked
-        on ranked.ledger_line_id = lines.ledger_line_id
-        and ranked.match_rank = 1
+        on
+            lines.ledger_line_id = ranked.ledger_line_id
+            and ranked.match_rank = 1
     left join ecommerce_invoices
-        on ecommerce_invoices.supplier_key = lines.supplier_key
-        and ecommerce_invoices.invoice_number = lines.invoice_number
+        on
+            lines.supplier_key = ecommerce_invoices.supplier_key
+            and lines.invoice_number = ecommerce_invoices.invoice_number
 )
 
 select * from final

@@ -13,5 +13,8 @@ with history as (
 
 select
     cast(now() as timestamp) as logged_at,
-    (select count(*) from history where dbt_valid_to is null) as listed_exceptions,
+    (
+        select count(*) from history
+        where dbt_valid_to is null
+    ) as listed_exceptions,
     (select count(distinct exception_id) from history) as exceptions_ever_listed

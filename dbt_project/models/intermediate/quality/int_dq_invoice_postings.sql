@@ -4,8 +4,16 @@
     without vouchers or dates (derived posting dates) gives one posting per
     invoice. -#}
 with lines as (
-    select ledger_line_id, supplier_key, invoice_number, verification_id, posting_date,
-        posting_date_derived, cost_centre, account, amount
+    select
+        ledger_line_id,
+        supplier_key,
+        invoice_number,
+        verification_id,
+        posting_date,
+        posting_date_derived,
+        cost_centre,
+        account,
+        amount
     from {{ ref('fct_spend') }}
     where supplier_key is not null and invoice_number is not null
 ),
@@ -25,7 +33,8 @@ final as (
         string_agg(distinct account, '|' order by account) as accounts,
         string_agg(cast(amount as varchar), '|' order by amount) as line_amounts
     from lines
-    group by supplier_key, invoice_number, coalesce(verification_id, ''),
+    group by
+        supplier_key, invoice_number, coalesce(verification_id, ''),
         case when posting_date_derived then null else posting_date end
 )
 

@@ -36,7 +36,8 @@ overrides as (
 -- account, not once per line (a ledger has a few hundred accounts and millions
 -- of lines).
 accounts as (
-    select distinct account from lines where account is not null
+    select distinct account from lines
+    where account is not null
 ),
 
 account_matches as (
@@ -55,7 +56,8 @@ account_matches as (
 ),
 
 best_account_rule as (
-    select * from account_matches where match_rank = 1
+    select * from account_matches
+    where match_rank = 1
 ),
 
 {%- set is_public_internal -%}
@@ -63,7 +65,7 @@ best_account_rule as (
     lines.supplier_legal_form = 'public'
     and best_account_rule.spend_class = 'addressable'
     {%- else -%}
-    1 = 0
+        1 = 0
     {%- endif -%}
 {%- endset %}
 
@@ -91,9 +93,9 @@ final as (
         end as classified_by
     from lines
     left join best_account_rule
-        on best_account_rule.account = lines.account
+        on lines.account = best_account_rule.account
     left join overrides
-        on overrides.supplier_key = lines.supplier_key
+        on lines.supplier_key = overrides.supplier_key
 )
 
 select * from final

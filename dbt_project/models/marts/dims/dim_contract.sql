@@ -12,7 +12,9 @@ classes as (
 
 final as (
     select
-        contracts.contract_id || ':' || coalesce(contracts.supplier_key, '-') as contract_supplier_id,
+        contracts.contract_id
+        || ':'
+        || coalesce(contracts.supplier_key, '-') as contract_supplier_id,
         contracts.contract_id,
         contracts.supplier_key,
         contracts.supplier_name,
@@ -30,8 +32,9 @@ final as (
         contracts.estimated_annual_value
     from contracts
     left join classes
-        on classes.contract_id = contracts.contract_id
-        and classes.supplier_key is not distinct from contracts.supplier_key
+        on
+            contracts.contract_id = classes.contract_id
+            and classes.supplier_key is not distinct from contracts.supplier_key
 )
 
 select * from final

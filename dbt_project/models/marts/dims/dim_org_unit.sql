@@ -17,7 +17,7 @@ unmapped as (
         false as from_seed
     from {{ ref('stg_raw__ledger_lines') }} as lines
     left join {{ ref('org_units') }} as units
-        on units.cost_centre = lines.cost_centre
+        on lines.cost_centre = units.cost_centre
     where units.cost_centre is null
 ),
 

@@ -44,13 +44,13 @@ final as (
         coalesce(from_lines.supplier_legal_form, from_contracts.supplier_legal_form) = 'public'
             as is_public_sector,
         coalesce(from_lines.supplier_id_status, from_contracts.supplier_id_status)
-            in ('sole_trader', 'sole_trader_masked') as is_sole_trader,
+        in ('sole_trader', 'sole_trader_masked') as is_sole_trader,
         from_lines.first_posting_date,
         from_lines.last_posting_date,
         cast(coalesce(from_contracts.contracts, 0) as bigint) as contracts_in_register
     from from_lines
     full outer join from_contracts
-        on from_contracts.supplier_key = from_lines.supplier_key
+        on from_lines.supplier_key = from_contracts.supplier_key
 )
 
 select * from final

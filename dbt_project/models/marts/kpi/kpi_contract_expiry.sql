@@ -9,10 +9,10 @@ with spend as (
 -- exactly one row: the as-of date (a constant, or the aggregate of the ledger)
 as_of as (
     {%- if as_of %}
-    select cast('{{ as_of }}' as date) as as_of_date
+        select cast('{{ as_of }}' as date) as as_of_date
     {%- else %}
-    select coalesce(max(posting_date), current_date) as as_of_date
-    from spend
+        select coalesce(max(posting_date), current_date) as as_of_date
+        from spend
     {%- endif %}
 ),
 
@@ -50,9 +50,10 @@ contract_spend as (
         count(*) as trailing_12m_lines
     from spend
     cross join windows
-    where spend.matched_contract_id is not null
-      and spend.posting_date > windows.minus_12_months
-      and spend.posting_date <= windows.as_of_date
+    where
+        spend.matched_contract_id is not null
+        and spend.posting_date > windows.minus_12_months
+        and spend.posting_date <= windows.as_of_date
     group by spend.matched_contract_id
 ),
 
@@ -85,9 +86,10 @@ final as (
     from contracts
     cross join windows
     left join contract_spend
-        on contract_spend.contract_id = contracts.contract_id
-    where contracts.end_date > windows.as_of_date
-      and contracts.end_date <= windows.plus_24_months
+        on contracts.contract_id = contract_spend.contract_id
+    where
+        contracts.end_date > windows.as_of_date
+        and contracts.end_date <= windows.plus_24_months
 )
 
 select * from final

@@ -31,7 +31,10 @@ per_supplier as (
 ),
 
 without_id as (
-    select fiscal_year, 'overall' as scope, '{{ overall }}' as category_level1,
+    select
+        fiscal_year,
+        'overall' as scope,
+        '{{ overall }}' as category_level1,
         sum(amount) as spend
     from spend
     where supplier_key is null
@@ -39,7 +42,11 @@ without_id as (
 
     union all
 
-    select fiscal_year, 'category_level1' as scope, category_level1, sum(amount) as spend
+    select
+        fiscal_year,
+        'category_level1' as scope,
+        category_level1,
+        sum(amount) as spend
     from spend
     where supplier_key is null
     group by fiscal_year, category_level1
@@ -54,13 +61,13 @@ ranked as (
         spend,
         row_number() over (
             partition by fiscal_year, scope, category_level1
-            order by spend desc, supplier_key
+            order by spend desc, supplier_key asc
         ) as rank_desc,
         count(*) over (partition by fiscal_year, scope, category_level1) as n_suppliers,
         sum(spend) over (partition by fiscal_year, scope, category_level1) as total_spend,
         sum(spend) over (
             partition by fiscal_year, scope, category_level1
-            order by spend desc, supplier_key
+            order by spend desc, supplier_key asc
             rows between unbounded preceding and current row
         ) as cumulative_spend
     from per_supplier
@@ -71,9 +78,16 @@ flagged as (
     select
         ranked.*,
         -- in the set behind 80 %: the suppliers ranked above it hold less than 80 %
-        case when cumulative_spend - spend < 0.8 * total_spend then 1 else 0 end as in_top_80,
+        case
+            when ranked.cumulative_spend - ranked.spend < 0.8 * ranked.total_spend then 1 else 0
+        end as in_top_80,
         -- among the smallest floor(94 % of n) suppliers
-        case when rank_desc > n_suppliers - floor(0.94 * n_suppliers) then 1 else 0 end
+        case
+            when
+                ranked.rank_desc > ranked.n_suppliers - floor(0.94 * ranked.n_suppliers)
+                then 1
+            else 0
+        end
             as in_smallest_94
     from ranked
 ),
@@ -113,9 +127,10 @@ final as (
         {{ money('coalesce(without_id.spend, 0)') }} as spend_without_supplier_id
     from aggregated
     left join without_id
-        on without_id.fiscal_year = aggregated.fiscal_year
-        and without_id.scope = aggregated.scope
-        and without_id.category_level1 = aggregated.category_level1
+        on
+            aggregated.fiscal_year = without_id.fiscal_year
+            and aggregated.scope = without_id.scope
+            and aggregated.category_level1 = without_id.category_level1
 )
 
 select * from final

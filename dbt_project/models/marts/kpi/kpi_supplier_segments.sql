@@ -5,8 +5,9 @@
 {%- set medium = var('spendkoll_dependence_medium_pct', 20) -%}
 with spend as (
     select * from {{ ref('fct_spend') }}
-    where spend_class = 'addressable'
-      and supplier_key is not null
+    where
+        spend_class = 'addressable'
+        and supplier_key is not null
 ),
 
 suppliers as (
@@ -30,17 +31,22 @@ ranked as (
     select
         per_supplier.*,
         row_number() over (
-            partition by fiscal_year, category_level1 order by spend desc, supplier_key
+            partition by per_supplier.fiscal_year, per_supplier.category_level1
+            order by per_supplier.spend desc, per_supplier.supplier_key asc
         ) as supplier_rank,
-        count(*) over (partition by fiscal_year, category_level1) as suppliers_in_category,
-        sum(spend) over (partition by fiscal_year, category_level1) as category_spend,
-        sum(spend) over (
-            partition by fiscal_year, category_level1
-            order by spend desc, supplier_key
+        count(*)
+            over (partition by per_supplier.fiscal_year, per_supplier.category_level1)
+            as suppliers_in_category,
+        sum(per_supplier.spend)
+            over (partition by per_supplier.fiscal_year, per_supplier.category_level1)
+            as category_spend,
+        sum(per_supplier.spend) over (
+            partition by per_supplier.fiscal_year, per_supplier.category_level1
+            order by per_supplier.spend desc, per_supplier.supplier_key asc
             rows between unbounded preceding and current row
-        ) - spend as spend_ranked_above
+        ) - per_supplier.spend as spend_ranked_above
     from per_supplier
-    where spend > 0
+    where per_supplier.spend > 0
 ),
 
 classified as (
@@ -48,13 +54,13 @@ classified as (
         ranked.*,
         {{ pct('spend', 'category_spend') }} as share_of_category_pct,
         case
-            when spend_ranked_above < 0.80 * category_spend then 'A'
-            when spend_ranked_above < 0.95 * category_spend then 'B'
+            when ranked.spend_ranked_above < 0.80 * ranked.category_spend then 'A'
+            when ranked.spend_ranked_above < 0.95 * ranked.category_spend then 'B'
             else 'C'
         end as spend_class_abc,
         case
-            when covered_lines = 0 then 'none'
-            when covered_lines = lines then 'full'
+            when ranked.covered_lines = 0 then 'none'
+            when ranked.covered_lines = ranked.lines then 'full'
             else 'partial'
         end as contract_status
     from ranked
@@ -84,16 +90,19 @@ final as (
         case
             when classified.spend_class_abc = 'A' and classified.contract_status <> 'none'
                 then 'strategic'
-            when classified.contract_status = 'none'
-                and (classified.spend_class_abc = 'A'
-                     or classified.share_of_category_pct >= {{ high }})
+            when
+                classified.contract_status = 'none'
+                and (
+                    classified.spend_class_abc = 'A'
+                    or classified.share_of_category_pct >= {{ high }}
+                )
                 then 'at_risk'
             when classified.contract_status <> 'none' then 'routine'
             else 'tail'
         end as segment
     from classified
     left join suppliers
-        on suppliers.supplier_key = classified.supplier_key
+        on classified.supplier_key = suppliers.supplier_key
 )
 
 select * from final

@@ -5,8 +5,9 @@
     A risk flag, not proof: see _kpi__docs.md. -#}
 with spend as (
     select * from {{ ref('fct_spend') }}
-    where spend_class = 'addressable'
-      and supplier_key is not null
+    where
+        spend_class = 'addressable'
+        and supplier_key is not null
 ),
 
 thresholds as (
@@ -25,8 +26,9 @@ year_thresholds as (
         max(thresholds.threshold_sek) as highest_threshold_sek
     from (select distinct fiscal_year from spend) as years
     inner join thresholds
-        on thresholds.valid_from <= make_date(years.fiscal_year, 12, 31)
-        and thresholds.valid_to >= make_date(years.fiscal_year, 1, 1)
+        on
+            thresholds.valid_from <= make_date(years.fiscal_year, 12, 31)
+            and thresholds.valid_to >= make_date(years.fiscal_year, 1, 1)
     group by years.fiscal_year
 ),
 
@@ -69,7 +71,8 @@ grouped as (
         min(posting_date) as first_posting_date,
         max(posting_date) as last_posting_date
     from uncontracted
-    group by fiscal_year, supplier_key, category_id, category_level1, category_level2,
+    group by
+        fiscal_year, supplier_key, category_id, category_level1, category_level2,
         category_level3
 ),
 
@@ -97,13 +100,14 @@ final as (
             as is_above_threshold
     from grouped
     inner join addressable
-        on addressable.fiscal_year = grouped.fiscal_year
-        and addressable.supplier_key = grouped.supplier_key
-        and addressable.category_id = grouped.category_id
+        on
+            grouped.fiscal_year = addressable.fiscal_year
+            and grouped.supplier_key = addressable.supplier_key
+            and grouped.category_id = addressable.category_id
     left join year_thresholds
-        on year_thresholds.fiscal_year = grouped.fiscal_year
+        on grouped.fiscal_year = year_thresholds.fiscal_year
     left join suppliers
-        on suppliers.supplier_key = grouped.supplier_key
+        on grouped.supplier_key = suppliers.supplier_key
 )
 
 select * from final

@@ -9,37 +9,73 @@ with lines as (
 ),
 
 status as (
-    select exception_id, status, decided_on, decision_comment
+    select
+        exception_id,
+        status,
+        decided_on,
+        decision_comment
     from {{ ref('dq_exception_status') }}
 ),
 
 candidates as (
-    select lines.*,
+    select
+        lines.*,
         coalesce(status.status, 'new') as status,
         status.decided_on,
         status.decision_comment
     from lines
-    left join status on status.exception_id = lines.exception_id
+    left join status on lines.exception_id = status.exception_id
     where coalesce(status.status, 'new') not in ('dismissed', 'resolved')
 ),
 
 ranked as (
-    select *,
+    select
+        *,
         row_number() over (
             partition by org_unit_id, period, severity = 'info'
-            order by case severity when 'blocking' then 0 else 1 end, impact desc, exception_id
+            order by case severity when 'blocking' then 0 else 1 end, impact desc, exception_id asc
         ) as rank_in_unit_month
     from candidates
 ),
 
 final as (
     select
-        exception_id, ledger_line_id, period, fiscal_year, posting_date, org_unit_id,
-        org_unit_name, cost_centre, supplier_key, supplier_name, verification_id,
-        invoice_number, account, category_id, spend_class, amount, vat, rule_ids, rule_count,
-        primary_rule_id, primary_rule_name, severity, score, amount_at_stake, impact,
-        explanation_sv, explanation_en, suggested_account, suggested_category_id,
-        source_name, source_file, source_line, batch_id, status, decided_on, decision_comment,
+        exception_id,
+        ledger_line_id,
+        period,
+        fiscal_year,
+        posting_date,
+        org_unit_id,
+        org_unit_name,
+        cost_centre,
+        supplier_key,
+        supplier_name,
+        verification_id,
+        invoice_number,
+        account,
+        category_id,
+        spend_class,
+        amount,
+        vat,
+        rule_ids,
+        rule_count,
+        primary_rule_id,
+        primary_rule_name,
+        severity,
+        score,
+        amount_at_stake,
+        impact,
+        explanation_sv,
+        explanation_en,
+        suggested_account,
+        suggested_category_id,
+        source_name,
+        source_file,
+        source_line,
+        batch_id,
+        status,
+        decided_on,
+        decision_comment,
         cast(rank_in_unit_month as integer) as rank_in_unit_month,
         severity <> 'info' and rank_in_unit_month <= {{ cap }} as on_list,
         built_at

@@ -22,36 +22,56 @@ mapping as (
 
 accepted as (
     select
-        'category ids: ' || (select string_agg(distinct category_id, ', ' order by category_id)
-                             from categories)
+        'category ids: ' || (
+            select string_agg(distinct category_id, ', ' order by category_id)
+            from categories
+        )
         || '; level names: ' || (
             select string_agg(distinct name, ', ' order by name) from (
                 select level1 as name from categories
-                union select level2 from categories
-                union select level3 from categories))
+                union
+                select level2 from categories
+                union
+                select level3 from categories
+            )
+        )
         || coalesce('; mapped in seed contract_vocabulary: ' || (
             select string_agg(distinct source_value, ', ' order by source_value)
-            from mapping where field_name = 'category'), '')
+            from mapping
+            where field_name = 'category'
+        ), '')
             as category_values,
         'procurement unit: ' || coalesce((
             select string_agg(distinct source_value, ', ' order by source_value)
-            from mapping where field_name = 'procured_by' and maps_to = 'procurement_unit'), '')
+            from mapping
+            where field_name = 'procured_by' and maps_to = 'procurement_unit'
+        ), '')
         {%- for u in var("spendkoll_procurement_units", ["upphandlingsenheten"]) %}
-        || ', {{ u | replace("'", "''") }}'
+            || ', {{ u | replace("'", "''") }}'
         {%- endfor %}
         || '; business: ' || coalesce((
             select string_agg(distinct source_value, ', ' order by source_value)
-            from mapping where field_name = 'procured_by' and maps_to = 'business'), '')
+            from mapping
+            where field_name = 'procured_by' and maps_to = 'business'
+        ), '')
             as procured_by_values
 ),
 
 unmatched as (
-    select batch_id, source_line, contract_id, 'category' as field_name,
+    select
+        batch_id,
+        source_line,
+        contract_id,
+        'category' as field_name,
         contract_category as value
     from vocabulary
     where not category_matched
     union all
-    select batch_id, source_line, contract_id, 'procured_by' as field_name,
+    select
+        batch_id,
+        source_line,
+        contract_id,
+        'procured_by' as field_name,
         procured_by as value
     from vocabulary
     where not procured_by_matched
@@ -60,13 +80,15 @@ unmatched as (
 final as (
     select
         cast(unmatched.batch_id as varchar) || ':' || cast(unmatched.source_line as varchar)
-            || ':' || unmatched.field_name as contract_exception_id,
+        || ':' || unmatched.field_name as contract_exception_id,
         unmatched.batch_id,
         batches.file_name,
         unmatched.source_line as line,
         -- the file's own header for the field, as the source config maps it
-        coalesce(json_extract_string(batches.column_map, '$.' || unmatched.field_name),
-                 unmatched.field_name) as column_name,
+        coalesce(
+            json_extract_string(batches.column_map, '$.' || unmatched.field_name),
+            unmatched.field_name
+        ) as column_name,
         unmatched.field_name,
         unmatched.value,
         unmatched.contract_id,
@@ -75,25 +97,31 @@ final as (
             else accepted.procured_by_values
         end as accepted_values,
         case unmatched.field_name
-            when 'category' then 'Kategorin ''' || unmatched.value || ''' finns inte i '
-                || 'kategoriträdet: avtalet täcker ingen kategori (avtalstrohet). Rätta '
-                || 'avtalskatalogen eller lägg till ordet i contract_vocabulary.'
-            else 'Upphandlat av ''' || unmatched.value || ''' är okänt: avtalet räknas inte '
+            when 'category'
+                then
+                    'Kategorin ''' || unmatched.value || ''' finns inte i '
+                    || 'kategoriträdet: avtalet täcker ingen kategori (avtalstrohet). Rätta '
+                    || 'avtalskatalogen eller lägg till ordet i contract_vocabulary.'
+            else
+                'Upphandlat av ''' || unmatched.value || ''' är okänt: avtalet räknas inte '
                 || 'som upphandlingsenhetens. Rätta avtalskatalogen eller lägg till värdet i '
                 || 'contract_vocabulary.'
         end as explanation_sv,
         case unmatched.field_name
-            when 'category' then 'Category ''' || unmatched.value || ''' is not in the '
-                || 'category tree: the contract covers no category (contract compliance). '
-                || 'Fix the register or add the word to contract_vocabulary.'
-            else 'Procured by ''' || unmatched.value || ''' is unknown: the contract does not '
+            when 'category'
+                then
+                    'Category ''' || unmatched.value || ''' is not in the '
+                    || 'category tree: the contract covers no category (contract compliance). '
+                    || 'Fix the register or add the word to contract_vocabulary.'
+            else
+                'Procured by ''' || unmatched.value || ''' is unknown: the contract does not '
                 || 'count as the procurement unit''s. Fix the register or add the value to '
                 || 'contract_vocabulary.'
         end as explanation_en
     from unmatched
     cross join accepted
     left join batches
-        on batches.batch_id = unmatched.batch_id
+        on unmatched.batch_id = batches.batch_id
 )
 
 select * from final

@@ -4,7 +4,8 @@
     stake, and impact = score x amount at stake, the ranking key of the list
     to accounting (dq_accounting_list). -#}
 with exceptions as (
-    select *,
+    select
+        *,
         case severity when 'blocking' then 3 when 'warning' then 2 else 1 end as severity_rank
     from {{ ref('dq_invoice_exceptions') }}
 ),
@@ -13,21 +14,28 @@ merged as (
     select
         exception_id,
         min(ledger_line_id) as ledger_line_id,
-        list(rule_id order by severity_rank desc, score desc, rule_id) as ordered_rules,
+        list(rule_id order by severity_rank desc, score desc, rule_id asc) as ordered_rules,
         count(*) as rule_count,
-        (list(rule_id order by severity_rank desc, score desc, rule_id))[1] as primary_rule_id,
-        (list(rule_name order by severity_rank desc, score desc, rule_id))[1] as primary_rule_name,
+        (list(rule_id order by severity_rank desc, score desc, rule_id asc))[1] as primary_rule_id,
+        (list(rule_name order by severity_rank desc, score desc, rule_id asc))[1]
+            as primary_rule_name,
         max(severity_rank) as severity_rank,
         1 - product(1 - least(score, 1.0)) as score,
         max(amount_at_stake) as amount_at_stake,
-        (list(explanation_sv order by severity_rank desc, score desc, rule_id))[1]
+        (list(explanation_sv order by severity_rank desc, score desc, rule_id asc))[1]
             as primary_explanation_sv,
-        (list(explanation_en order by severity_rank desc, score desc, rule_id))[1]
+        (list(explanation_en order by severity_rank desc, score desc, rule_id asc))[1]
             as primary_explanation_en,
-        (list(suggested_account order by severity_rank desc, score desc, rule_id)
-            filter (where suggested_account is not null))[1] as suggested_account,
-        (list(suggested_category_id order by severity_rank desc, score desc, rule_id)
-            filter (where suggested_category_id is not null))[1] as suggested_category_id
+        (
+            list(suggested_account order by severity_rank desc, score desc, rule_id asc)
+            filter (where suggested_account is not null)
+        )[1
+        ] as suggested_account,
+        (
+            list(suggested_category_id order by severity_rank desc, score desc, rule_id asc)
+            filter (where suggested_category_id is not null)
+        )[1
+        ] as suggested_category_id
     from exceptions
     group by exception_id
 ),
@@ -68,12 +76,20 @@ final as (
         cast(merged.score as double) as score,
         merged.amount_at_stake,
         cast(round(merged.score * merged.amount_at_stake, 2) as decimal(18, 2)) as impact,
-        merged.primary_explanation_sv || case when merged.rule_count > 1
-            then ' Även: ' || array_to_string(merged.ordered_rules[2:], ', ')
-                || '.' else '' end as explanation_sv,
-        merged.primary_explanation_en || case when merged.rule_count > 1
-            then ' Also: ' || array_to_string(merged.ordered_rules[2:], ', ')
-                || '.' else '' end as explanation_en,
+        merged.primary_explanation_sv || case
+            when merged.rule_count > 1
+                then
+                    ' Även: ' || array_to_string(merged.ordered_rules[2:], ', ')
+                    || '.'
+            else ''
+        end as explanation_sv,
+        merged.primary_explanation_en || case
+            when merged.rule_count > 1
+                then
+                    ' Also: ' || array_to_string(merged.ordered_rules[2:], ', ')
+                    || '.'
+            else ''
+        end as explanation_en,
         merged.suggested_account,
         merged.suggested_category_id,
         lines.source_name,
@@ -82,8 +98,8 @@ final as (
         lines.batch_id,
         {{ spendkoll_built_at() }} as built_at
     from merged
-    inner join lines on lines.ledger_line_id = merged.ledger_line_id
-    left join batches on batches.batch_id = lines.batch_id
+    inner join lines on merged.ledger_line_id = lines.ledger_line_id
+    left join batches on lines.batch_id = batches.batch_id
 )
 
 select * from final

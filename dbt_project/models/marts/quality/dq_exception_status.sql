@@ -27,7 +27,8 @@ runs as (
 
 previous_build as (
     -- the build before the latest one; none after the first build
-    select max(logged_at) as logged_at from runs where recency = 2
+    select max(logged_at) as logged_at from runs
+    where recency = 2
 ),
 
 seen as (
@@ -73,20 +74,28 @@ classified as (
             when not seen.is_listed then 'resolved'
             when d.decision = 'confirmed' then 'confirmed'
             when seen.first_seen_at > coalesce(
-                (select logged_at from previous_build), timestamp '-infinity') then 'new'
+                (select logged_at from previous_build), timestamp '-infinity'
+            ) then 'new'
             else 'open'
         end as status
     from seen
-    left join latest_decision as d on d.exception_id = seen.exception_id
+    left join latest_decision as d on seen.exception_id = d.exception_id
 ),
 
 resolved as (
     select
         *,
         -- a decision dated before the exception was first listed counts from then
-        case when status = 'resolved' then greatest(first_seen_on,
-            case when decision = 'corrected' then least(decided_on, left_list_on)
-                 else left_list_on end)
+        case
+            when status = 'resolved'
+                then
+                    greatest(
+                        first_seen_on,
+                        case
+                            when decision = 'corrected' then least(decided_on, left_list_on)
+                            else left_list_on
+                        end
+                    )
         end as resolved_on
     from classified
 ),
@@ -127,7 +136,7 @@ final as (
         c.decision_file,
         cast(c.decision_line as bigint) as decision_line
     from resolved as c
-    inner join latest_version as v on v.exception_id = c.exception_id
+    inner join latest_version as v on c.exception_id = v.exception_id
 )
 
 select * from final

@@ -31,8 +31,8 @@
 {%- endif %}
 with fired as (
     {%- for rule_model in rule_models %}
-    select * from {{ ref(rule_model) }}
-    {%- if not loop.last %} union all{% endif %}
+        select * from {{ ref(rule_model) }}
+        {%- if not loop.last %} union all{% endif %}
     {%- endfor %}
 ),
 
@@ -56,24 +56,32 @@ flagged_lines as (
 -- is the same night after night and changes when a corrected delivery
 -- changes the line (lines that say the same are told apart by their order)
 line_content as (
-    select ledger_line_id, batch_id, source_line,
-        md5(concat_ws('|', source_name, coalesce(verification_id, ''),
+    select
+        ledger_line_id,
+        batch_id,
+        source_line,
+        md5(concat_ws(
+            '|', source_name, coalesce(verification_id, ''),
             coalesce(cast(line_number as varchar), ''), cast(posting_date as varchar),
             coalesce(invoice_number, ''), coalesce(supplier_key, ''),
             coalesce(cost_centre, ''), account, cast(amount as varchar),
-            coalesce(cast(vat as varchar), ''))) as content_digest
+            coalesce(cast(vat as varchar), '')
+        )) as content_digest
     from lines
 ),
 
 line_ids as (
-    select ledger_line_id,
+    select
+        ledger_line_id,
         'E' || substr(md5(content_digest || '#' || cast(row_number() over (
-            partition by content_digest order by batch_id, source_line) as varchar)), 1, 16)
+            partition by content_digest order by batch_id, source_line
+        ) as varchar)), 1, 16)
             as exception_id
     from line_content
     where content_digest in (
         select c.content_digest from line_content as c
-        inner join flagged_lines as f on f.ledger_line_id = c.ledger_line_id)
+        inner join flagged_lines as f on c.ledger_line_id = f.ledger_line_id
+    )
 ),
 
 final as (
@@ -112,10 +120,10 @@ final as (
         lines.source_line,
         lines.batch_id
     from fired
-    inner join lines on lines.ledger_line_id = fired.ledger_line_id
-    inner join line_ids on line_ids.ledger_line_id = fired.ledger_line_id
-    inner join rules on rules.rule_id = fired.rule_id
-    left join batches on batches.batch_id = lines.batch_id
+    inner join lines on fired.ledger_line_id = lines.ledger_line_id
+    inner join line_ids on fired.ledger_line_id = line_ids.ledger_line_id
+    inner join rules on fired.rule_id = rules.rule_id
+    left join batches on lines.batch_id = batches.batch_id
     where rules.enabled
 )
 
@@ -142,12 +150,12 @@ final as (
 
 select
     {%- for c in columns %}
-    final.{{ c }},
+        final.{{ c }},
     {%- endfor %}
     {%- if previous is not none %}
-    coalesce(unchanged.built_at, {{ spendkoll_built_at() }}) as built_at
+        coalesce(unchanged.built_at, {{ spendkoll_built_at() }}) as built_at
     {%- else %}
-    {{ spendkoll_built_at() }} as built_at
+        {{ spendkoll_built_at() }} as built_at
     {%- endif %}
 from final
 {%- if previous is not none %}

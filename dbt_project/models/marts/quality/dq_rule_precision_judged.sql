@@ -8,7 +8,9 @@ with judged as (
         trim(rule_id) as rule_id,
         decision
     from (
-        select unnest(string_split(rule_ids, ',')) as rule_id, decision
+        select
+            unnest(string_split(rule_ids, ',')) as rule_id,
+            decision
         from {{ ref('dq_exception_status') }}
         where decision is not null
     )
@@ -26,9 +28,16 @@ counts as (
 ),
 
 rules as (
-    select rule_id, rule_name from {{ ref('dq_rules') }}
+    select
+        rule_id,
+        rule_name
+    from {{ ref('dq_rules') }}
     union
-    select rule_id, null from counts where rule_id not in (select rule_id from {{ ref('dq_rules') }})
+    select
+        rule_id,
+        null
+    from counts
+    where rule_id not in (select rule_id from {{ ref('dq_rules') }})
 ),
 
 final as (
@@ -42,7 +51,7 @@ final as (
         cast((counts.confirmed + counts.corrected) / nullif(counts.decided, 0) as double)
             as precision
     from rules
-    left join counts on counts.rule_id = rules.rule_id
+    left join counts on rules.rule_id = counts.rule_id
 )
 
 select * from final

@@ -78,9 +78,9 @@ final as (
         {{ spendkoll_built_at() }} as built_at
     from lines
     left join categories
-        on categories.category_id = lines.category_id
+        on lines.category_id = categories.category_id
     left join org_units
-        on org_units.cost_centre = lines.cost_centre
+        on lines.cost_centre = org_units.cost_centre
 )
 
 select * from final

@@ -5,7 +5,9 @@
 -- purchases from a region), so an account that mostly holds public bodies is
 -- the right one for them and is not flagged.
 with accounts as (
-    select account, count(*) as account_lines,
+    select
+        account,
+        count(*) as account_lines,
         1.0 * count(*) filter (where supplier_legal_form = 'public') / count(*) as public_share
     from {{ ref('fct_spend') }}
     group by account
@@ -14,21 +16,30 @@ with accounts as (
 internal_rule as (
     select min(account_prefix) as account
     from {{ ref('account_mapping_rules') }}
-    where rule_set = '{{ var("spendkoll_rule_set", "demo_region") }}'
-      and spend_class = 'internal'
+    where
+        rule_set = '{{ var("spendkoll_rule_set", "demo_region") }}'
+        and spend_class = 'internal'
 ),
 
 lines as (
-    select spend.ledger_line_id, spend.amount, spend.account, spend.supplier_key,
-        accounts.account_lines, accounts.public_share, internal_rule.account as internal_account
+    select
+        spend.ledger_line_id,
+        spend.amount,
+        spend.account,
+        spend.supplier_key,
+        accounts.account_lines,
+        accounts.public_share,
+        internal_rule.account as internal_account
     from {{ ref('fct_spend') }} as spend
-    inner join accounts on accounts.account = spend.account
+    inner join accounts on spend.account = accounts.account
     cross join internal_rule
-    where spend.supplier_legal_form = 'public'
-      and spend.classified_by = 'public_sector_supplier'
+    where
+        spend.supplier_legal_form = 'public'
+        and spend.classified_by = 'public_sector_supplier'
 )
 
-select {{ dq_rule_output('DQ06',
+select
+{{ dq_rule_output('DQ06',
     '1 - public_share / ' ~ dq_threshold('DQ06', 'account_public_share_max') ~ ' / 2', 'amount',
     "'supplier_key', supplier_key, 'account', account,
      'account_lines', cast(account_lines as varchar),
@@ -45,5 +56,6 @@ select {{ dq_rule_output('DQ06',
              || 'booked as a purchase from a public body.' end",
     'internal_account', "'" ~ var('spendkoll_internal_category', 'IN-IK') ~ "'") }}
 from lines
-where account_lines >= {{ dq_threshold('DQ06', 'account_min_lines') }}
-  and public_share <= {{ dq_threshold('DQ06', 'account_public_share_max') }}
+where
+    account_lines >= {{ dq_threshold('DQ06', 'account_min_lines') }}
+    and public_share <= {{ dq_threshold('DQ06', 'account_public_share_max') }}

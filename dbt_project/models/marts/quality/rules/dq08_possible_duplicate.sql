@@ -12,51 +12,72 @@ with postings as (
 ),
 
 recurring as (
-    select supplier_key, total, count(*) as postings_with_total
+    select
+        supplier_key,
+        total,
+        count(*) as postings_with_total
     from postings
     group by supplier_key, total
 ),
 
 pairs as (
-    select later.supplier_key, later.invoice_number, later.verification_key, later.posting_date,
-        later.total, earlier.invoice_number as other_invoice, earlier.posting_date as other_date,
+    select
+        later.supplier_key,
+        later.invoice_number,
+        later.verification_key,
+        later.posting_date,
+        later.total,
+        earlier.invoice_number as other_invoice,
+        earlier.posting_date as other_date,
         date_diff('day', earlier.posting_date, later.posting_date) as days,
         jaro_winkler_similarity(later.invoice_number, earlier.invoice_number) as similarity,
         row_number() over (
             partition by later.supplier_key, later.invoice_number, later.verification_key
-            order by earlier.posting_date desc, earlier.invoice_number) as pair_rank
+            order by earlier.posting_date desc, earlier.invoice_number asc
+        ) as pair_rank
     from postings as later
     inner join recurring
-        on recurring.supplier_key = later.supplier_key and recurring.total = later.total
+        on later.supplier_key = recurring.supplier_key and later.total = recurring.total
     inner join postings as earlier
-        on earlier.supplier_key = later.supplier_key
-        and earlier.total = later.total
-        and earlier.invoice_number <> later.invoice_number
-        and earlier.cost_centres = later.cost_centres
-        and earlier.accounts = later.accounts
-        and earlier.line_amounts = later.line_amounts
-        and jaro_winkler_similarity(later.invoice_number, earlier.invoice_number)
+        on
+            later.supplier_key = earlier.supplier_key
+            and later.total = earlier.total
+            and later.invoice_number <> earlier.invoice_number
+            and later.cost_centres = earlier.cost_centres
+            and later.accounts = earlier.accounts
+            and later.line_amounts = earlier.line_amounts
+            and jaro_winkler_similarity(later.invoice_number, earlier.invoice_number)
             >= {{ dq_threshold('DQ08', 'similarity_min') }}
-        and (earlier.posting_date < later.posting_date
-             or (earlier.posting_date = later.posting_date
-                 and earlier.invoice_number < later.invoice_number))
-    where recurring.postings_with_total <= {{ dq_threshold('DQ08', 'recurring_invoices_max') }}
-      and later.posting_date <= earlier.posting_date
-          + cast({{ dq_threshold('DQ08', 'window_days') }} as integer)
+            and (
+                later.posting_date > earlier.posting_date
+                or (
+                    later.posting_date = earlier.posting_date
+                    and later.invoice_number > earlier.invoice_number
+                )
+            )
+    where
+        recurring.postings_with_total <= {{ dq_threshold('DQ08', 'recurring_invoices_max') }}
+        and later.posting_date <= earlier.posting_date
+        + cast({{ dq_threshold('DQ08', 'window_days') }} as integer)
 ),
 
 lines as (
-    select spend.ledger_line_id, spend.amount, pairs.*
+    select
+        spend.ledger_line_id,
+        spend.amount,
+        pairs.*
     from {{ ref('fct_spend') }} as spend
     inner join pairs
-        on pairs.supplier_key = spend.supplier_key
-        and pairs.invoice_number = spend.invoice_number
-        and pairs.verification_key = coalesce(spend.verification_id, '')
-        and pairs.posting_date = spend.posting_date
-        and pairs.pair_rank = 1
+        on
+            spend.supplier_key = pairs.supplier_key
+            and spend.invoice_number = pairs.invoice_number
+            and pairs.verification_key = coalesce(spend.verification_id, '')
+            and spend.posting_date = pairs.posting_date
+            and pairs.pair_rank = 1
 )
 
-select {{ dq_rule_output('DQ08',
+select
+{{ dq_rule_output('DQ08',
     '0.5 + 0.3 * similarity + 0.2 * (1 - days / ' ~ dq_threshold('DQ08', 'window_days') ~ ')',
     'amount',
     "'invoice_number', invoice_number, 'invoice_total', cast(total as varchar),

@@ -6,13 +6,21 @@
 -- (not investment) accounts. Catches an investment-sized purchase coded as
 -- operating cost from an ordinary supplier, and a misplaced decimal sign.
 with lines as (
-    select ledger_line_id, supplier_key, account, amount, ln(amount) as log_amount
+    select
+        ledger_line_id,
+        supplier_key,
+        account,
+        amount,
+        ln(amount) as log_amount
     from {{ ref('fct_spend') }}
     where amount > 0 and spend_class <> 'investment'
 ),
 
 by_supplier as (
-    select supplier_key, count(*) as n, median(log_amount) as med,
+    select
+        supplier_key,
+        count(*) as n,
+        median(log_amount) as med,
         -- a floor on the spread: a supplier billing one price has MAD 0
         greatest(1.4826 * mad(log_amount), 0.25) as spread
     from lines
@@ -21,30 +29,43 @@ by_supplier as (
 ),
 
 by_account as (
-    select account, count(*) as n, median(log_amount) as med,
+    select
+        account,
+        count(*) as n,
+        median(log_amount) as med,
         greatest(1.4826 * mad(log_amount), 0.25) as spread
     from lines
     group by account
 ),
 
 scored as (
-    select lines.ledger_line_id, lines.amount,
-        case when by_supplier.n >= {{ dq_threshold('DQ14', 'min_history') }}
-             then 'supplier' else 'account' end as basis,
-        case when by_supplier.n >= {{ dq_threshold('DQ14', 'min_history') }}
-             then (lines.log_amount - by_supplier.med) / by_supplier.spread
-             when by_account.n >= {{ dq_threshold('DQ14', 'account_min_history') }}
-             then (lines.log_amount - by_account.med) / by_account.spread
+    select
+        lines.ledger_line_id,
+        lines.amount,
+        case
+            when by_supplier.n >= {{ dq_threshold('DQ14', 'min_history') }}
+                then 'supplier'
+            else 'account'
+        end as basis,
+        case
+            when by_supplier.n >= {{ dq_threshold('DQ14', 'min_history') }}
+                then (lines.log_amount - by_supplier.med) / by_supplier.spread
+            when by_account.n >= {{ dq_threshold('DQ14', 'account_min_history') }}
+                then (lines.log_amount - by_account.med) / by_account.spread
         end as robust_z,
-        case when by_supplier.n >= {{ dq_threshold('DQ14', 'min_history') }}
-             then exp(by_supplier.med) else exp(by_account.med) end as median_amount
+        case
+            when by_supplier.n >= {{ dq_threshold('DQ14', 'min_history') }}
+                then exp(by_supplier.med)
+            else exp(by_account.med)
+        end as median_amount
     from lines
-    left join by_supplier on by_supplier.supplier_key = lines.supplier_key
-    left join by_account on by_account.account = lines.account
+    left join by_supplier on lines.supplier_key = by_supplier.supplier_key
+    left join by_account on lines.account = by_account.account
     where lines.amount >= {{ dq_threshold('DQ14', 'min_amount_sek') }}
 )
 
-select {{ dq_rule_output('DQ14',
+select
+{{ dq_rule_output('DQ14',
     'robust_z / (2 * ' ~ dq_threshold('DQ14', 'robust_z_min') ~ ')', 'amount',
     "'amount', cast(amount as varchar),
      'basis_sv', case when basis = 'supplier' then 'för leverantörens rader' else 'för kontots rader' end,
