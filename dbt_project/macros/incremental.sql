@@ -7,28 +7,10 @@
     {{ return(api.Relation.create(database=target.database, schema='intermediate', identifier=name)) }}
 {%- endmacro %}
 
-{#- A digest of everything besides the raw rows that a line's classification,
-    KPIs or exceptions depend on: the seeds and the vars. When it changes, every
-    line is rebuilt. Cast rows to text and hash: portable to PostgreSQL. -#}
-{% macro spendkoll_build_fingerprint() -%}
-    {#- Bump when the SQL of a line, KPI or exception model changes meaning: the
-        next build then rebuilds everything, as `dbt build --full-refresh` does. -#}
-    {%- set logic_version = 3 -%}
-    md5(
-        '{{ logic_version }}'
-        || '|' || '{{ tojson(var("spendkoll_rule_set", "demo_region")) }}'
-        || '|' || '{{ tojson(var("spendkoll_public_sector_is_internal", true)) }}'
-        || '|' || '{{ tojson(var("spendkoll_internal_category", "IN-IK")) }}'
-        || '|' || '{{ tojson(var("spendkoll_procurement_units", ["upphandlingsenheten"])) | replace("'", "''") }}'
-        || '|' || '{{ tojson(var("spendkoll_small_invoice_limit", 10000)) }}'
-        {%- for seed_name in ['account_mapping_rules', 'supplier_category_overrides', 'category_tree',
-                         'org_units', 'dq_rules', 'contract_vocabulary'] %}
-            
-        || '|' || coalesce((select string_agg(cast(t as varchar), '#' order by cast(t as varchar))
-                            from {{ ref(seed_name) }} as t), '')
-    {%- endfor %}
-    )
-{%- endmacro %}
+{#- A change of a seed, var, macro or model (anything but the raw rows) makes
+    the night runner (spendkoll.transform.night, behind `spendkoll transform`
+    and the transform DAG) build with --full-refresh: it compares a digest of
+    dbt's parsed manifest with the last good build's. Nothing is listed here. -#}
 
 {#- True for a line (of stg_raw__ledger_lines or fct_spend, aliased `alias`)
     that this build must (re)build: every line on a full build; else the lines
@@ -100,7 +82,7 @@
 {%- endmacro %}
 
 {#- post-hook of int_spend_build_scope: a build starts. spendkoll_build_state
-    holds its fingerprint and start; each incremental model's post-hook (in
+    holds its start; each incremental model's post-hook (in
     its transaction) records that it was built in this build in
     spendkoll_build_done. This works whether the build is one `dbt build` or,
     as under Airflow (Cosmos), one dbt run per model. -#}
@@ -110,7 +92,9 @@
     create table if not exists {{ state }} (fingerprint varchar, build_started_at timestamp);
     create table if not exists {{ done }} (model varchar, build_started_at timestamp);
     delete from {{ state }};
-    insert into {{ state }} select {{ spendkoll_build_fingerprint() }}, {{ spendkoll_built_at() }}
+    {#- fingerprint: kept for warehouses of older spendkoll versions; the night runner
+        decides on full rebuilds now -#}
+    insert into {{ state }} select null, {{ spendkoll_built_at() }}
 {%- endmacro %}
 
 {#- pre-hook of int_spend_build_scope: an incremental mart whose columns are

@@ -44,7 +44,7 @@
         count(distinct case when is_credit_note then invoice_key end) as credit_notes,
         count(distinct case
             when not is_credit_note
-                and invoice_amount < {{ var('spendkoll_small_invoice_limit', 10000) }}
+                and invoice_amount < {{ var('spendkoll_small_invoice_limit') }}
             then invoice_key
         end) as small_invoices
 {%- endmacro %}

@@ -7,6 +7,7 @@ import pytest
 from conftest import KEY, source
 
 from spendkoll.loaders.run import load_source
+from spendkoll.paths import project_root
 from spendkoll.transform.dbt import generate_docs, run_dbt
 from spendkoll.transform.freshness import check_source_freshness, failing
 
@@ -61,3 +62,21 @@ def test_dbt_build_seeds_and_staging(data_dir):
     assert site == data_dir.root / "docs" / "dbt" / "index.html"
     assert "kpi_supplier_concentration" in html and "avtalstrohet" in html
     assert '"send_anonymous_usage_stats": false' in html
+
+
+def test_every_var_is_declared_once_in_dbt_project_yml() -> None:
+    """vars live in dbt_project.yml with their defaults; models read them without one,
+    so a default cannot differ between two models."""
+    import re
+
+    import yaml
+
+    root = project_root() / "dbt_project"
+    declared = set(yaml.safe_load((root / "dbt_project.yml").read_text())["vars"])
+    used: set[str] = set()
+    for path in root.rglob("*.sql"):
+        text = path.read_text(encoding="utf-8")
+        for m in re.finditer(r"""(?<!env_)var\(\s*(["'])([a-z_]+)\1\s*(,)?""", text):
+            assert not m.group(3), f"{path.name}: var('{m.group(2)}') with a default"
+            used.add(m.group(2))
+    assert used == declared

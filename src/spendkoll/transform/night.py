@@ -13,6 +13,16 @@ the child writes ``<data>/dbt/target/night.json``: the freshness verdicts and,
 per node, its status, seconds and rows. :class:`NightBuild` reads it back; its
 :meth:`NightBuild.summary` is what the task returns (its XCom) and logs.
 
+**When the night rebuilds everything.** A night is incremental (dbt's
+``is_incremental()`` models rebuild what the new deliveries touch) unless the
+project changed since the last good build: :func:`state_fingerprint` digests
+what dbt itself tracks for its partial parsing and ``state:modified`` (the
+checksum of every model, seed and snapshot file and of every macro, each node's
+config and columns, the project files with their vars, and the command-line
+vars), so a new or changed var, seed, rule or model forces ``--full-refresh``
+without anyone listing it. The fingerprint of the last good build is kept in
+``<data>/dbt/state/fingerprint.json`` beside dbt's artifacts.
+
 Source freshness is a warning by default; with
 ``SPENDKOLL_FRESHNESS_BLOCKING=true`` a stale source stops the night before
 ``dbt build`` runs, so yesterday's marts stay as they are.
@@ -20,6 +30,7 @@ Source freshness is a warning by default; with
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 import time
@@ -62,6 +73,7 @@ class NightBuild:
     freshness: list[SourceFreshness] = field(default_factory=list)
     nodes: list[NodeResult] = field(default_factory=list)
     stopped: str = ""  # why ``dbt build`` did not run (blocking freshness), or ""
+    full_refresh: str = ""  # why this night rebuilt everything, or "" (incremental)
     output_tail: str = ""
 
     @property
@@ -81,7 +93,13 @@ class NightBuild:
             f"dbt night: {len(self.nodes)} nodes ("
             + ", ".join(f"{v} {k}{'' if v == 1 else 's'}" for k, v in sorted(kinds.items()))
             + f") in {self.seconds:.1f} s, "
-            + ("ok" if self.ok else f"FAILED ({self.stopped or 'see the nodes below'})")
+            + ("ok" if self.ok else f"FAILED ({self.stopped or 'see the nodes below'})"),
+            "  "
+            + (
+                f"full rebuild: {self.full_refresh}"
+                if self.full_refresh
+                else "incremental: the project is unchanged since the last good build"
+            ),
         ]
         out += [f"  source freshness: {v.line()}" for v in self.freshness]
         out += [f"  {n.status.upper()}: {n.kind} {n.name}: {n.message}" for n in self.failures()]
@@ -96,6 +114,7 @@ class NightBuild:
             "ok": self.ok,
             "seconds": round(self.seconds, 1),
             "stopped": self.stopped,
+            "full_refresh": self.full_refresh,
             "counts": self.counts(),
             "freshness": [v.line() for v in self.freshness],
             "failures": [f"{n.kind} {n.name}: {n.message}" for n in self.failures()],
@@ -138,6 +157,7 @@ def build_night(
         "freshness_blocking": freshness_is_blocking(),
         "summary": str(summary_path),
         "target": str(target),
+        "state": str(data.root / "dbt" / "state"),
     }
     start = time.perf_counter()
     code, tail = run_in_project(
@@ -160,6 +180,7 @@ def build_night(
         freshness=[SourceFreshness(**v) for v in raw["freshness"]],
         nodes=[NodeResult(**n) for n in raw["nodes"]],
         stopped=raw["stopped"],
+        full_refresh=raw.get("full_refresh", ""),
         output_tail=tail,
     )
 
@@ -186,11 +207,52 @@ def _node_results(result: Any) -> list[NodeResult]:
     return nodes
 
 
+def state_fingerprint(manifest: Any) -> str:
+    """A digest of what the marts are built from besides the raw rows: every model,
+    seed and snapshot (file checksum, config, columns), every macro, the project
+    files (``dbt_project.yml`` with its vars) and the command-line vars, all as
+    dbt's parsed manifest records them. Nothing is listed by hand."""
+    digest = hashlib.sha256()
+    state = manifest.state_check
+    digest.update(state.vars_hash.checksum.encode())
+    for name, file_hash in sorted(state.project_hashes.items()):
+        digest.update(f"{name}:{file_hash.checksum}".encode())
+    for unique_id, node in sorted(manifest.nodes.items()):
+        if str(node.resource_type) not in ("model", "seed", "snapshot"):
+            continue
+        config = json.dumps(node.config.to_dict(), sort_keys=True, default=str)
+        columns = json.dumps(sorted(node.columns), default=str)
+        digest.update(f"{unique_id}:{node.checksum.checksum}:{config}:{columns}".encode())
+    for unique_id, macro in sorted(manifest.macros.items()):
+        sql_digest = hashlib.sha256(macro.macro_sql.encode()).hexdigest()
+        digest.update(f"{unique_id}:{sql_digest}".encode())
+    return digest.hexdigest()
+
+
+def _full_refresh_reason(request: dict[str, Any], fingerprint: str) -> str:
+    if request["full_refresh"]:
+        return "asked for (--full-refresh)"
+    path = Path(request["state"]) / "fingerprint.json"
+    if not path.exists():
+        return "no earlier good build recorded"
+    if json.loads(path.read_text(encoding="utf-8")).get("fingerprint") != fingerprint:
+        return "the project changed since the last good build (a model, seed, macro, config or var)"
+    return ""
+
+
+def _record_good_build(request: dict[str, Any], fingerprint: str) -> None:
+    state = Path(request["state"])
+    state.mkdir(parents=True, exist_ok=True)
+    tmp = state / "fingerprint.json.tmp"
+    tmp.write_text(json.dumps({"fingerprint": fingerprint}), encoding="utf-8")
+    tmp.replace(state / "fingerprint.json")
+
+
 def _child(request: dict[str, Any]) -> int:
     from dbt.cli.main import dbtRunner
 
     var_args = ["--vars", json.dumps(request["vars"])] if request["vars"] else []
-    summary: dict[str, Any] = {"freshness": [], "nodes": [], "stopped": ""}
+    summary: dict[str, Any] = {"freshness": [], "nodes": [], "stopped": "", "full_refresh": ""}
 
     def write() -> None:
         Path(request["summary"]).write_text(json.dumps(summary), encoding="utf-8")
@@ -221,12 +283,16 @@ def _child(request: dict[str, Any]) -> int:
             )
             write()
             return 3
+    fingerprint = state_fingerprint(parsed.result)
+    summary["full_refresh"] = _full_refresh_reason(request, fingerprint)
     built = runner.invoke(
-        ["build", *(["--full-refresh"] if request["full_refresh"] else []), *var_args]
+        ["build", *(["--full-refresh"] if summary["full_refresh"] else []), *var_args]
     )
     summary["nodes"] = [asdict(n) for n in _node_results(built.result)]
     if built.exception is not None:
         summary["stopped"] = f"dbt build raised: {built.exception}"
+    if built.success:
+        _record_good_build(request, fingerprint)
     write()
     return 0 if built.success else 1
 

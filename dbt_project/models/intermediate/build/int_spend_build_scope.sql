@@ -1,6 +1,7 @@
 {#- What this build must (re)build of the line marts. One row with build_all
     on a first build, on `--full-refresh`, after a build that did not finish, or
-    when the rules, reference data or settings changed (the fingerprint);
+    (a change of rules, reference data, settings or models makes the night runner
+    build with --full-refresh: spendkoll.transform.night);
     otherwise one row per
       * batch (reason 'batch') whose lines in raw.ledger_line and fct_spend
         differ in number: new, partly replaced or vanished;
@@ -59,10 +60,7 @@
         select
             case
                 when not (select value from finished) then 'the previous build did not finish'
-                when coalesce(max(fingerprint), '') <> {{ spendkoll_build_fingerprint() }}
-                    then 'rules, reference data or settings changed'
             end as reason
-        from {{ state }}
     ),
 
     raw_batches as (

@@ -9,7 +9,7 @@
     A missing value is not an unmatched one (the columns are optional); an
     unmatched value covers no category / has no procured-by class, and is
     listed in dq_contract_exceptions. -#}
-{%- set units = var("spendkoll_procurement_units", ["upphandlingsenheten"]) -%}
+{%- set units = var("spendkoll_procurement_units") -%}
 with contracts as (
     select * from {{ ref('stg_raw__contracts') }}
 ),

@@ -16,8 +16,8 @@
     full build every line, on a nightly build the new and changed ones only.
 -#}
 {{ config(materialized='view') }}
-{%- set public_internal = var("spendkoll_public_sector_is_internal", true) -%}
-{%- set internal_category = var("spendkoll_internal_category", "IN-IK") -%}
+{%- set public_internal = var("spendkoll_public_sector_is_internal") -%}
+{%- set internal_category = var("spendkoll_internal_category") -%}
 with lines as (
     select * from {{ ref('stg_raw__ledger_lines') }} as staged
     where {{ spendkoll_in_build_scope('staged') }}
@@ -25,7 +25,7 @@ with lines as (
 
 rules as (
     select * from {{ ref('account_mapping_rules') }}
-    where rule_set = '{{ var("spendkoll_rule_set", "demo_region") }}'
+    where rule_set = '{{ var("spendkoll_rule_set") }}'
 ),
 
 overrides as (

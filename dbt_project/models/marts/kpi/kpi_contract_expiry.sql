@@ -1,7 +1,7 @@
 {#- Contracts whose current end date falls within 24 months of the as-of date,
     with the spend on them in the 12 months up to that date.
     As-of date: var spendkoll_as_of_date, else the ledger's last posting date. -#}
-{%- set as_of = var('spendkoll_as_of_date', none) -%}
+{%- set as_of = var('spendkoll_as_of_date') -%}
 with spend as (
     select * from {{ ref('fct_spend') }}
 ),

@@ -1,8 +1,8 @@
 {#- Per fiscal year and category level 1: each supplier's addressable spend,
     share of the category, ABC class, contract coverage, dependence and
     follow-up segment. Definitions: _kpi__docs.md. -#}
-{%- set high = var('spendkoll_dependence_high_pct', 50) -%}
-{%- set medium = var('spendkoll_dependence_medium_pct', 20) -%}
+{%- set high = var('spendkoll_dependence_high_pct') -%}
+{%- set medium = var('spendkoll_dependence_medium_pct') -%}
 with spend as (
     select * from {{ ref('fct_spend') }}
     where

@@ -3,7 +3,7 @@
     month by impact (blocking first), the first
     spendkoll_dq_list_max_per_unit_month of each on the list (`on_list`).
     Everything else stays here and in dq_exception_lines, queryable. -#}
-{%- set cap = var('spendkoll_dq_list_max_per_unit_month', 20) -%}
+{%- set cap = var('spendkoll_dq_list_max_per_unit_month') -%}
 with lines as (
     select * from {{ ref('dq_exception_lines') }}
 ),

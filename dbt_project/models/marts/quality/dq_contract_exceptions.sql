@@ -46,7 +46,7 @@ accepted as (
             from mapping
             where field_name = 'procured_by' and maps_to = 'procurement_unit'
         ), '')
-        {%- for u in var("spendkoll_procurement_units", ["upphandlingsenheten"]) %}
+        {%- for u in var("spendkoll_procurement_units") %}
             || ', {{ u | replace("'", "''") }}'
         {%- endfor %}
         || '; business: ' || coalesce((

@@ -17,7 +17,7 @@ internal_rule as (
     select min(account_prefix) as account
     from {{ ref('account_mapping_rules') }}
     where
-        rule_set = '{{ var("spendkoll_rule_set", "demo_region") }}'
+        rule_set = '{{ var("spendkoll_rule_set") }}'
         and spend_class = 'internal'
 ),
 
@@ -54,7 +54,7 @@ select
          else 'the line counts as an internal purchase, not as addressable spend. The chart '
              || 'of accounts has no account for internal purchases: check whether it should be '
              || 'booked as a purchase from a public body.' end",
-    'internal_account', "'" ~ var('spendkoll_internal_category', 'IN-IK') ~ "'") }}
+    'internal_account', "'" ~ var('spendkoll_internal_category') ~ "'") }}
 from lines
 where
     account_lines >= {{ dq_threshold('DQ06', 'account_min_lines') }}
