@@ -1,5 +1,5 @@
 {#- The invoice rule catalogue: helpers of the rule models in
-    models/marts/quality/rules/. How to add a rule: _quality__docs.md. -#}
+    models/marts/dq/rules/. How to add a rule: _dq__docs.md. -#}
 
 {#- A rule's threshold from seed dq_rules (column `thresholds`,
     `name=value;name=value`), as a number. A threshold the seed does not have

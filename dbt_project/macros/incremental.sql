@@ -12,7 +12,7 @@
     and the transform DAG) build with --full-refresh: it compares a digest of
     dbt's parsed manifest with the last good build's. Nothing is listed here. -#}
 
-{#- True for a line (of stg_raw__ledger_lines or fct_spend, aliased `alias`)
+{#- True for a line (of stg_ledger__lines or fct_spend, aliased `alias`)
     that this build must (re)build: every line on a full build; else the lines
     of new, changed or vanished batches, of suppliers whose contracts changed,
     and of invoices e-commerce orders started or stopped naming (a superset
@@ -137,6 +137,6 @@
     create or replace table {{ spendkoll_state('spendkoll_built_contracts') }} as
     select * from {{ ref('int_contract_categories') }};
     create or replace table {{ spendkoll_state('spendkoll_built_ecommerce_invoices') }} as
-    select distinct supplier_key, invoice_number from {{ ref('stg_raw__ecommerce_orders') }}
+    select distinct supplier_key, invoice_number from {{ ref('stg_ecommerce__orders') }}
     where supplier_key is not null and invoice_number is not null
 {%- endmacro %}

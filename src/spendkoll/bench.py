@@ -181,7 +181,7 @@ def run_airflow(data: Path, landing: Path, incremental_lines: int) -> list[Stage
     day = date.today()
     for run, rows in (("airflow full", None), ("airflow incremental", None)):
         if run == "airflow incremental":
-            _, rows = new_day(data / "landing", data / "raw" / "ledger", incremental_lines)
+            _, rows = new_day(data / "landing", data / "archive" / "ledger", incremental_lines)
             day += timedelta(days=1)
         for dag_id in AIRFLOW_DAGS:
             stage = timed(
@@ -230,7 +230,7 @@ def run_bench(
     (workdir / "floor.duckdb").unlink(missing_ok=True)
     for run, rows in (("full", size), ("incremental", None)):
         if run == "incremental":
-            _, rows = new_day(data / "landing", data / "raw" / "ledger", incremental_lines)
+            _, rows = new_day(data / "landing", data / "archive" / "ledger", incremental_lines)
         stages += [
             timed(run, "load", [spendkoll, "load"], env, rows=rows),
             timed(run, "dbt build", [spendkoll, "transform"], env, rows=rows),

@@ -501,7 +501,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from spendkoll.logs import configure
+
     args = build_parser().parse_args(argv)
+    configure()
     try:
         return int(args.func(args))
     except SpendkollError as exc:

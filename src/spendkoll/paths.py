@@ -19,7 +19,7 @@ def project_root() -> Path:
     return settings().home or PROJECT_ROOT
 
 
-PRIVATE_DIRS = ("raw", "rejected", "work")
+PRIVATE_DIRS = ("archive", "rejected", "work")
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,8 @@ class DataDir:
 
     @property
     def archive(self) -> Path:
-        return self.root / "raw"
+        # "raw" is the warehouse's schema and dbt source; the files are the archive
+        return self.root / "archive"
 
     @property
     def rejected(self) -> Path:
@@ -81,6 +82,9 @@ class DataDir:
         return self.landing / source
 
     def ensure(self) -> DataDir:
+        old_archive = self.root / "raw"  # the archive's name before spendkoll 0.2
+        if old_archive.is_dir() and not self.archive.exists():
+            old_archive.rename(self.archive)
         for p in (self.landing, self.archive, self.rejected, self.work, self.warehouse_dir):
             p.mkdir(parents=True, exist_ok=True)
         # The archive, the rejected files and the work files hold delivered files

@@ -46,6 +46,7 @@ import duckdb
 
 from spendkoll.errors import SpendkollError
 from spendkoll.faults import fault_point
+from spendkoll.logs import timed
 from spendkoll.paths import DataDir
 from spendkoll.warehouse import writer
 
@@ -77,6 +78,7 @@ class PublishRefused(SpendkollError):
     """The marts in the warehouse come from a failed or unfinished step."""
 
 
+@timed("publish")
 def publish(data: DataDir, force: bool = False) -> Path:
     """Publish the snapshot and the Parquet files; returns the snapshot's path.
     Refuses (PublishRefused) after a failed or unfinished step unless ``force``."""

@@ -1,9 +1,10 @@
-"""README tables generated from the dbt seeds, so the documented vocabulary is
-the one the build accepts.
+"""Documentation tables generated from the dbt seeds and the settings module, so
+the documented vocabulary is the one the build accepts.
 
 ``python -m spendkoll.reference_docs`` rewrites the blocks between
-``<!-- generated:NAME -->`` and ``<!-- /generated:NAME -->`` in README.md; a
-unit test fails when a seed changed and the README was not regenerated.
+``<!-- generated:NAME -->`` and ``<!-- /generated:NAME -->`` in README.md and
+docs/*.md (each block lives in exactly one file); a unit test fails when a seed
+or a setting changed and the documentation was not regenerated.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import csv
 import re
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from spendkoll.paths import project_root
 
@@ -79,23 +81,51 @@ def _replacement(body: str) -> Callable[[re.Match[str]], str]:
     return replace
 
 
-def render(text: str) -> str:
-    """``text`` with every generated block replaced by its current content."""
-    for name, make in BLOCKS.items():
+def render(text: str, names: list[str] | None = None) -> str:
+    """``text`` with its generated blocks (``names``: every block) replaced by their
+    current content."""
+    for name in BLOCKS if names is None else names:
         pattern = re.compile(rf"(<!-- generated:{name} -->\n).*?(<!-- /generated:{name} -->)", re.S)
         if not pattern.search(text):
-            raise ValueError(f"README has no block <!-- generated:{name} -->")
-        text = pattern.sub(_replacement(make()), text)
+            raise ValueError(f"no block <!-- generated:{name} -->")
+        text = pattern.sub(_replacement(BLOCKS[name]()), text)
     return text
 
 
+def documents() -> list[Path]:
+    root = project_root()
+    return [root / "README.md", *sorted((root / "docs").glob("*.md"))]
+
+
+def blocks_in(text: str) -> list[str]:
+    return [name for name in BLOCKS if f"<!-- generated:{name} -->" in text]
+
+
+def render_all() -> dict[Path, tuple[str, str]]:
+    """Every document holding a block: (its text now, its text regenerated). Each
+    block must be in exactly one document."""
+    out: dict[Path, tuple[str, str]] = {}
+    seen: dict[str, Path] = {}
+    for path in documents():
+        text = path.read_text(encoding="utf-8")
+        names = blocks_in(text)
+        for name in names:
+            if name in seen:
+                raise ValueError(f"block {name} is in both {seen[name]} and {path}")
+            seen[name] = path
+        if names:
+            out[path] = (text, render(text, names))
+    missing = set(BLOCKS) - set(seen)
+    if missing:
+        raise ValueError(f"no document has the blocks {sorted(missing)}")
+    return out
+
+
 def main() -> int:
-    readme = project_root() / "README.md"
-    text = readme.read_text(encoding="utf-8")
-    new = render(text)
-    if new != text:
-        readme.write_text(new, encoding="utf-8")
-        print(f"{readme}: generated tables updated")
+    for path, (old, new) in render_all().items():
+        if new != old:
+            path.write_text(new, encoding="utf-8")
+            print(f"{path}: generated tables updated")
     return 0
 
 

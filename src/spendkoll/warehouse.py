@@ -138,7 +138,7 @@ create table if not exists raw.quarantine (
 
 -- The contract controller's decisions on the exceptions list (loaders/decisions.py),
 -- one row per decided row of a returned list. Never replaced: the latest decision
--- on an exception wins (stg_raw__dq_decisions, dq_exception_status).
+-- on an exception wins (stg_controller__dq_decisions, dq_exception_status).
 create table if not exists raw.dq_decision (
     batch_id           bigint not null,
     source_name        varchar not null,

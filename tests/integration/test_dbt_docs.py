@@ -44,7 +44,7 @@ def test_public_marts_are_documented_and_contracted(data_dir):
         for n in manifest["nodes"].values()
         if n["resource_type"] == "model"
         and n["schema"] == "marts"
-        # the rule models (marts/quality/rules) are inlined, not tables
+        # the rule models (marts/dq/rules) are inlined, not tables
         and n["config"]["materialized"] != "ephemeral"
     }
     assert set(marts) == PUBLIC

@@ -29,7 +29,7 @@ def test_dbt_build_seeds_and_staging(data_dir):
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     con = duckdb.connect(str(data_dir.warehouse), read_only=True)
     assert con.execute("select count(*) from reference.category_tree").fetchone()[0] >= 25
-    assert con.execute("select count(*) from staging.stg_raw__ledger_lines").fetchone() == (2,)
+    assert con.execute("select count(*) from staging.stg_ledger__lines").fetchone() == (2,)
     assert (
         con.execute(
             "select count(*) from reference.account_mapping_rules where rule_set = 'kommun_bas'"

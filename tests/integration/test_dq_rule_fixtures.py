@@ -1,6 +1,6 @@
 """One golden fixture pair per invoice rule: tests/fixtures/dq_rules/<RULE_ID>/.
 
-Adding a rule is adding files: a model in dbt_project/models/marts/quality/rules/,
+Adding a rule is adding files: a model in dbt_project/models/marts/dq/rules/,
 a row in seed dq_rules, and a folder here with
   ledger.csv     a small hand-made ledger (canonical format), each line's
                  description saying what it is for ("fires: ...",

@@ -134,7 +134,7 @@ def assert_no_orphans(root: Path) -> None:
             "select archived_path from raw.load_batch where status in ('loaded', 'replaced')",
         )
     }
-    on_disk = {p.name for p in (root / "raw").rglob("*") if p.is_file()}
+    on_disk = {p.name for p in (root / "archive").rglob("*") if p.is_file()}
     assert on_disk == archived, f"orphan archive copies: {sorted(on_disk - archived)}"
 
 
@@ -267,7 +267,7 @@ def published(landing: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     spendkoll(root, "load")
     spendkoll(root, "transform")
     spendkoll(root, "publish")
-    new_day(root / "landing", root / "raw" / "ledger", 300)
+    new_day(root / "landing", root / "archive" / "ledger", 300)
     spendkoll(root, "load", "ledger")
     return root
 

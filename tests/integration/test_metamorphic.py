@@ -385,7 +385,7 @@ def test_identical_redelivery_changes_nothing(
     db = warehouse(root)
     batches = query(db, "select * from raw.load_batch order by batch_id")
     exact = marts(db)
-    archive = root / "raw"
+    archive = root / "archive"
 
     def again(kind: str, original: str, name: str) -> None:
         archived = next(p for p in (archive / kind).iterdir() if p.name.endswith(original))
@@ -923,7 +923,7 @@ def cli_steps(tmp_path_factory: pytest.TempPathFactory, base: Path) -> dict[str,
             step.returncode = 0  # the base build, checked by `spendkoll` above
         else:
             if name.startswith("night"):
-                _, n = new_day(root / "landing", root / "raw" / "ledger", 150)
+                _, n = new_day(root / "landing", root / "archive" / "ledger", 150)
                 assert n == 150
                 spendkoll(root, "load", "ledger")
             proc = spendkoll(root, *args, check=False)

@@ -32,6 +32,7 @@ def _product_files():
                 yield path
     for name in ("docker-compose.yml", "Dockerfile", "Makefile", "README.md"):
         yield root / name
+    yield from (root / "docs").glob("*.md")
 
 
 def test_every_variable_the_project_names_is_declared() -> None:

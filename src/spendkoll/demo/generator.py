@@ -37,7 +37,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from spendkoll.demo.chart import (
+from spendkoll.demo.chart_of_accounts import (
     ACCOUNTS,
     BY_NUMBER,
     COST_CENTRES_PER_UNIT,

@@ -29,7 +29,7 @@ expected; the good rows load. A file without an exception id or decision
 column is the wrong file and is rejected whole. Like every source: one batch
 per file in ``raw.load_batch``, the same file twice loads once, archived.
 Decisions are never replaced; the latest decision on an exception wins
-(``stg_raw__dq_decisions``).
+(``stg_controller__dq_decisions``).
 """
 
 from __future__ import annotations

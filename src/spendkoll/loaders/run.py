@@ -5,6 +5,7 @@ from __future__ import annotations
 import fnmatch
 import logging
 import shutil
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -139,6 +140,7 @@ def load_source(
         results.extend(record_ignored(con, cfg, ignored))
         for path in files:
             work = data.work / cfg.name
+            started = time.perf_counter()
             try:
                 confirmed = path.name in confirm or any(
                     fnmatch.fnmatch(path.name, pattern) for pattern in cfg.confirm
@@ -177,7 +179,17 @@ def load_source(
             finally:
                 for tmp in work.glob(path.name + ".*"):
                     tmp.unlink()
-            log.info("%s %s: %s", cfg.name, path.name, result.status)
+            log.info(
+                "%s %s: %s, %s rows in, %s loaded, %s quarantined, %s ids flagged, in %.1f s",
+                cfg.name,
+                path.name,
+                result.status,
+                f"{result.rows_in or 0:,}",
+                f"{result.rows_loaded or 0:,}",
+                f"{result.rows_quarantined or 0:,}",
+                f"{result.rows_flagged or 0:,}",
+                time.perf_counter() - started,
+            )
             results.append(result)
     rejected = [r for r in results if r.status == "rejected"]
     if rejected:

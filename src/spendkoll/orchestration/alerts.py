@@ -9,6 +9,7 @@ The demo sets no address, so it sends nothing.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -16,6 +17,8 @@ from typing import Any
 from spendkoll.paths import DataDir
 from spendkoll.pii import hide_numbers
 from spendkoll.settings import settings
+
+log = logging.getLogger(__name__)
 
 
 def log_failure(context: Any) -> None:
@@ -28,7 +31,7 @@ def log_failure(context: Any) -> None:
         f"{datetime.now():%Y-%m-%d %H:%M:%S} FAILED {dag_id}.{task_id} "
         f"run {context.get('run_id', '?')}: {error}"
     )
-    print(f"spendkoll alert: {line}")
+    log.error("spendkoll alert: %s", line)
     try:
         path = DataDir.from_env().root / "alerts.log"
         path.parent.mkdir(parents=True, exist_ok=True)

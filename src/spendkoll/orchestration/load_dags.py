@@ -8,14 +8,18 @@ files have loaded) so that the failure shows and alerts.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
 from airflow.sdk import DAG, Asset, task
 
+from spendkoll.logs import stage
 from spendkoll.orchestration.alerts import failure_callbacks
 from spendkoll.orchestration.assets import WAREHOUSE_POOL, raw_asset_uri
 from spendkoll.settings import settings
+
+log = logging.getLogger(__name__)
 
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "spendkoll",
@@ -40,24 +44,24 @@ def load_summary(source: str, optional: bool = False) -> dict[str, Any]:
 
     sources = load_sources()
     if optional and source not in sources:
-        print(f"no source {source!r} in the sources file: nothing to load")
+        log.info("no source %r in the sources file: nothing to load", source)
         return {"files": []}
     cfg = sources[source]
-    try:
-        results = load_source(cfg)
-    except LoadFailed as exc:
-        for r in exc.results:
-            print(r)
-        # A rejected file has been moved aside: a retry would find nothing and
-        # succeed, hiding the failure.  Fail now, without retries.
-        raise AirflowFailException(str(exc)) from exc
+    # load_source logs a line per file (status, rows, seconds); here the source's total
+    with stage(log, f"load {source}") as done:
+        try:
+            results = load_source(cfg)
+        except LoadFailed as exc:
+            for r in exc.results:
+                log.error("%s", r)
+            # A rejected file has been moved aside: a retry would find nothing and
+            # succeed, hiding the failure.  Fail now, without retries.
+            raise AirflowFailException(str(exc)) from exc
+        done.rows = sum(r.rows_loaded or 0 for r in results)
+        done.extra = {"files": len(results)}
     for r in results:
-        print(
-            f"{r.source} {r.file_name}: {r.status}, in {r.rows_in}, loaded {r.rows_loaded}, "
-            f"quarantined {r.rows_quarantined}, flagged ids {r.rows_flagged}"
-        )
         for detail in getattr(r, "rejected_rows", ()):
-            print(f"  not loaded: {detail}")
+            log.warning("%s %s: not loaded: %s", r.source, r.file_name, detail)
     return {
         "files": [
             {

@@ -9,6 +9,7 @@ It reads only the published marts snapshot, so it never waits for the writer.
 
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -16,6 +17,8 @@ from airflow.sdk import DAG, Param, get_current_context, task
 
 from spendkoll.orchestration.alerts import failure_callbacks
 from spendkoll.settings import settings
+
+log = logging.getLogger(__name__)
 
 
 def previous_month(day: date) -> str:
@@ -70,7 +73,7 @@ def monthly_report_dag() -> DAG:
                 DataDir.from_env(), month, lang=str(context["params"].get("lang", "sv"))
             )
             for r in reports:
-                print(f"{r.unit_id}: {r.path}")
+                log.info("%s: %s", r.unit_id, r.path)
             return [str(r.path) for r in reports]
 
         write_monthly_reports()

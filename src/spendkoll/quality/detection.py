@@ -102,7 +102,7 @@ def measure(data: DataDir, answers: Path | None = None) -> DetectionReport:
                 join marts.fct_spend f
                   on f.verification_id = a.verification_id
                  and cast(f.line_number as varchar) = a.line_number
-                join staging.stg_raw__load_batches b
+                join staging.stg_loader__batches b
                   on b.batch_id = f.batch_id and b.file_name = a.file
         """)
         kinds = con.execute("""

@@ -1214,7 +1214,7 @@ def read_results(
     con = reader(data.warehouse)
     try:
         batch = (
-            "join staging.stg_raw__load_batches b on b.batch_id = f.batch_id "
+            "join staging.stg_loader__batches b on b.batch_id = f.batch_id "
             "and b.file_name = ? and b.status = 'loaded'"
         )
         cols = [

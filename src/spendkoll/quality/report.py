@@ -61,6 +61,7 @@ import jinja2
 from markupsafe import Markup
 
 from spendkoll.errors import ConfigError
+from spendkoll.logs import timed
 from spendkoll.paths import DataDir
 from spendkoll.quality.accounting_xlsx import FORMULA_START, write_accounting_list
 from spendkoll.quality.labels import LABELS
@@ -271,6 +272,7 @@ def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     ]
 
 
+@timed("controller's report")
 def build_report(
     data: DataDir,
     validation_summaries: list[str] | None = None,

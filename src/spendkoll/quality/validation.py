@@ -23,6 +23,7 @@ trend) and to GX Data Docs under ``<data>/gx/``.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -33,10 +34,13 @@ from typing import Any
 import duckdb
 
 from spendkoll.ids import classify_supplier_id
+from spendkoll.logs import stage
 from spendkoll.paths import DataDir, project_root
 from spendkoll.runtime import disable_telemetry
 from spendkoll.settings import settings
 from spendkoll.warehouse import writer
+
+log = logging.getLogger(__name__)
 
 SUITES_DIR = project_root() / "expectations" / "suites"
 SEVERITY = {"critical": "blocking", "warning": "warning", "info": "info"}
@@ -339,6 +343,18 @@ class Validator:
             yield rb.to_pandas()
 
     def validate_raw(self, revalidate: bool = False) -> ValidationReport:
+        with stage(log, "raw validation") as done:
+            report = self._validate_raw(revalidate)
+            done.rows, done.extra = _counts(report)
+        return report
+
+    def validate_marts(self) -> ValidationReport:
+        with stage(log, "marts validation") as done:
+            report = self._validate_marts()
+            done.rows, done.extra = _counts(report)
+        return report
+
+    def _validate_raw(self, revalidate: bool = False) -> ValidationReport:
         run_id = "raw-" + datetime.now().strftime("%Y%m%dT%H%M%S%f")
         outcomes: list[Outcome] = []
         with writer(self.data.warehouse) as con:
@@ -379,7 +395,7 @@ class Validator:
             self._store(con, "raw", run_id, outcomes)
         return ValidationReport("raw", run_id, outcomes, self.docs_index())
 
-    def validate_marts(self) -> ValidationReport:
+    def _validate_marts(self) -> ValidationReport:
         run_id = "marts-" + datetime.now().strftime("%Y%m%dT%H%M%S%f")
         with writer(self.data.warehouse) as con:
             con.execute(QUALITY_DDL)
@@ -459,6 +475,15 @@ class Validator:
             self.data.root / "gx" / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
         )
         return index if index.exists() else None
+
+
+def _counts(report: ValidationReport) -> tuple[int, dict[str, int]]:
+    """Rows validated (the largest element count per suite and file) and checks run."""
+    rows: dict[tuple[str, str], int] = {}
+    for o in report.outcomes:
+        key = (o.suite, o.target)
+        rows[key] = max(rows.get(key, 0), o.element_count or 0)
+    return sum(rows.values()), {"checks": len(report.outcomes), "failed": len(report.failures)}
 
 
 def _merge(into: Outcome, chunk: Outcome) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 import duckdb
 
 from spendkoll.errors import ConfigError
+from spendkoll.logs import timed
 from spendkoll.paths import DataDir
 from spendkoll.publish import published_path
 from spendkoll.reporting.charts import bar_chart, hbar_chart, line_chart
@@ -239,6 +240,7 @@ def latest_closed_period(data: DataDir) -> str:
     return str(row[0])
 
 
+@timed("monthly reports")
 def generate_monthly_reports(
     data: DataDir,
     period: str | None = None,

@@ -1,6 +1,6 @@
 """dbt source freshness, read back as a short verdict for the transform DAG.
 
-The freshness rules live in ``dbt_project/models/staging/raw/_raw__sources.yml``
+The freshness rules live in ``dbt_project/models/staging/_raw__sources.yml``
 (newest posting date in the ledger, newest load batch). A stale source is a
 warning by default; with ``SPENDKOLL_FRESHNESS_BLOCKING=true`` an ``error``
 status stops the transform, so yesterday's marts stay as they are.

@@ -11,8 +11,8 @@
       * invoice (reason 'ecommerce', supplier_key + invoice_number) that
         e-commerce orders started or stopped naming.
     No row: nothing changed. Docs: _build__docs.md. -#}
--- depends_on: {{ ref('stg_raw__ledger_lines') }}
--- depends_on: {{ ref('stg_raw__ecommerce_orders') }}
+-- depends_on: {{ ref('stg_ledger__lines') }}
+-- depends_on: {{ ref('stg_ecommerce__orders') }}
 -- depends_on: {{ ref('int_contract_categories') }}
 -- depends_on: {{ ref('account_mapping_rules') }}
 -- depends_on: {{ ref('supplier_category_overrides') }}
@@ -67,7 +67,7 @@
         select
             batch_id,
             count(*) as lines
-        from {{ ref('stg_raw__ledger_lines') }}
+        from {{ ref('stg_ledger__lines') }}
         group by batch_id
     ),
 
@@ -115,7 +115,7 @@
         select distinct
             supplier_key,
             invoice_number
-        from {{ ref('stg_raw__ecommerce_orders') }}
+        from {{ ref('stg_ecommerce__orders') }}
         where supplier_key is not null and invoice_number is not null
     ),
 

@@ -16,7 +16,7 @@ with scoped_new as (
         lines.invoice_number,
         lines.posting_date,
         {{ spendkoll_invoice_key('lines') }} as invoice_key
-    from {{ ref('stg_raw__ledger_lines') }} as lines
+    from {{ ref('stg_ledger__lines') }} as lines
     where {{ spendkoll_in_build_scope('lines') }}
 ),
 

@@ -3,7 +3,7 @@
     row with category_id null) and its procured-by class. The vocabulary is
     resolved in int_contract_vocabulary. -#}
 with contracts as (
-    select * from {{ ref('stg_raw__contracts') }}
+    select * from {{ ref('stg_contract_register__contracts') }}
 ),
 
 vocabulary as (

@@ -11,7 +11,7 @@
     listed in dq_contract_exceptions. -#}
 {%- set units = var("spendkoll_procurement_units") -%}
 with contracts as (
-    select * from {{ ref('stg_raw__contracts') }}
+    select * from {{ ref('stg_contract_register__contracts') }}
 ),
 
 categories as (

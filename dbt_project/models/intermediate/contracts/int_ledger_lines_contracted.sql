@@ -13,7 +13,7 @@ ecommerce_invoices as (
     select distinct
         supplier_key,
         invoice_number
-    from {{ ref('stg_raw__ecommerce_orders') }}
+    from {{ ref('stg_ecommerce__orders') }}
     where
         supplier_key is not null
         and invoice_number is not null

@@ -19,7 +19,7 @@
 {%- set public_internal = var("spendkoll_public_sector_is_internal") -%}
 {%- set internal_category = var("spendkoll_internal_category") -%}
 with lines as (
-    select * from {{ ref('stg_raw__ledger_lines') }} as staged
+    select * from {{ ref('stg_ledger__lines') }} as staged
     where {{ spendkoll_in_build_scope('staged') }}
 ),
 

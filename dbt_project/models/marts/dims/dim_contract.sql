@@ -1,5 +1,5 @@
 with contracts as (
-    select * from {{ ref('stg_raw__contracts') }}
+    select * from {{ ref('stg_contract_register__contracts') }}
 ),
 
 classes as (

@@ -15,7 +15,7 @@ unmapped as (
         coalesce(lines.cost_centre, 'Okänd enhet') as org_unit_name,
         cast(null as varchar) as parent_unit_id,
         false as from_seed
-    from {{ ref('stg_raw__ledger_lines') }} as lines
+    from {{ ref('stg_ledger__lines') }} as lines
     left join {{ ref('org_units') }} as units
         on lines.cost_centre = units.cost_centre
     where units.cost_centre is null

@@ -1,12 +1,12 @@
 {#- One row per supplier key seen in the ledger or the contract register.
     Sole traders appear only by pseudonym and masked name. -#}
 with lines as (
-    select * from {{ ref('stg_raw__ledger_lines') }}
+    select * from {{ ref('stg_ledger__lines') }}
     where supplier_key is not null
 ),
 
 contracts as (
-    select * from {{ ref('stg_raw__contracts') }}
+    select * from {{ ref('stg_contract_register__contracts') }}
     where supplier_key is not null
 ),
 

@@ -7,7 +7,7 @@
 -- depends_on: {{ ref('int_spend_changes') }}
 -- depends_on: {{ ref('int_spend_build_scope') }}
 -- depends_on: {{ ref('int_contract_categories') }}
--- depends_on: {{ ref('stg_raw__ecommerce_orders') }}
+-- depends_on: {{ ref('stg_ecommerce__orders') }}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',

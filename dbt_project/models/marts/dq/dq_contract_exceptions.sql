@@ -9,7 +9,7 @@ with vocabulary as (
 ),
 
 batches as (
-    select * from {{ ref('stg_raw__load_batches') }}
+    select * from {{ ref('stg_loader__batches') }}
 ),
 
 categories as (

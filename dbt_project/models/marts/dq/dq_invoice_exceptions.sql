@@ -5,7 +5,7 @@
     (severity, on/off, thresholds, explanation templates in Swedish and
     English filled from the facts). Adding a rule: a model in rules/, a row in
     the seed, a golden fixture pair in tests/fixtures/dq_rules/ (see
-    _quality__docs.md).
+    _dq__docs.md).
     Built whole each night: the supplier, account and invoice profiles the
     rules compare with change with every delivery, and a threshold changed
     in the seed takes effect on every line at once. A row that comes out as
@@ -45,7 +45,7 @@ lines as (
 ),
 
 batches as (
-    select * from {{ ref('stg_raw__load_batches') }}
+    select * from {{ ref('stg_loader__batches') }}
 ),
 
 flagged_lines as (

@@ -45,7 +45,7 @@ lines as (
 ),
 
 batches as (
-    select * from {{ ref('stg_raw__load_batches') }}
+    select * from {{ ref('stg_loader__batches') }}
 ),
 
 final as (

@@ -1,6 +1,6 @@
 {#- The status of every exception ever listed, from the history of the list
     (snapshot dq_exception_history) and the controller's decisions
-    (stg_raw__dq_decisions; the latest decision on an exception wins):
+    (stg_controller__dq_decisions; the latest decision on an exception wins):
 
       dismissed  the controller called it a false alarm (it stays dismissed; a
                  changed line is a new exception with a new id)
@@ -49,7 +49,7 @@ latest_version as (
 
 latest_decision as (
     select *
-    from {{ ref('stg_raw__dq_decisions') }}
+    from {{ ref('stg_controller__dq_decisions') }}
     qualify row_number() over (
         partition by exception_id
         order by decided_on desc, batch_id desc, source_line desc

@@ -1,0 +1,43 @@
+"""A line per stage, with counts and elapsed time; failures logged and raised."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from spendkoll.logs import stage, timed
+
+
+def test_stage_logs_counts_and_seconds(caplog: pytest.LogCaptureFixture) -> None:
+    log = logging.getLogger("spendkoll.test")
+    with caplog.at_level(logging.INFO, logger="spendkoll"), stage(log, "load x.csv") as done:
+        done.rows = 1234567
+        done.extra = {"files": 3}
+    [record] = caplog.records
+    assert record.levelno == logging.INFO
+    assert record.getMessage().startswith("load x.csv: 1,234,567 rows, 3 files in ")
+    assert record.getMessage().endswith(" s")
+
+
+def test_a_failed_stage_is_logged_as_an_error_and_raised(caplog) -> None:
+    @timed("publish")
+    def publish() -> None:
+        raise RuntimeError("disk full")
+
+    with caplog.at_level(logging.INFO, logger="tests"), pytest.raises(RuntimeError):
+        publish()
+    [record] = caplog.records
+    assert record.levelno == logging.ERROR and record.getMessage().startswith(
+        "publish: failed after "
+    )
+
+
+def test_personnummer_never_reaches_a_log_line(caplog) -> None:
+    from spendkoll.logs import configure
+
+    configure()
+    log = logging.getLogger("spendkoll.test")
+    with caplog.at_level(logging.INFO, logger="spendkoll"):
+        log.info("rejected %s", "row 7: supplier 19121212-1212 unknown")
+    assert "19121212-1212" not in caplog.text and "[personnummer]" in caplog.text
