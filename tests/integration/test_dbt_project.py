@@ -80,3 +80,11 @@ def test_every_var_is_declared_once_in_dbt_project_yml() -> None:
             assert not m.group(3), f"{path.name}: var('{m.group(2)}') with a default"
             used.add(m.group(2))
     assert used == declared
+
+
+def test_no_macro_sets_a_model_config() -> None:
+    """Each model's config is in its own file (a macro may hold arithmetic, not config)."""
+    import re
+
+    for path in (project_root() / "dbt_project" / "macros").glob("*.sql"):
+        assert not re.search(r"\{\{\s*config\(", path.read_text(encoding="utf-8")), path.name
