@@ -19,6 +19,7 @@ from spendkoll.quality import validation
 from spendkoll.quality.report import build_report
 from spendkoll.quality.validation import Validator
 from spendkoll.sources import load_sources
+from spendkoll.transform.dbt import run_dbt
 
 # The hand-made fixture of the rule catalogue (tests/fixtures/dq): its lines, and
 # the exceptions test_dq_rules_golden works out by hand (one per line and rule).
@@ -60,7 +61,6 @@ def test_clean_data_passes_and_only_new_batches_are_validated(data_dir):
         ("marts_dataset", "expect_column_values_to_be_between", "unclassified_lines", "warning")
     }
     observed = {o.column: o.observed for o in marts.outcomes}
-    assert observed["reconciliation_amount_diff"] == "0"
     assert observed["personnummer_in_marts"] == "0"
     assert raw.docs_index is not None and raw.docs_index.exists()
     # A second night with no new files reads no batch again: only the table checks.
@@ -85,8 +85,9 @@ def test_blocking_failures(data_dir, monkeypatch):
         "blocking",
     ) in failed(raw)
     assert "posting_year" in raw.summary() and "ledger_2024.csv" in raw.summary()
-    # A personnummer in a mart, and a line missing from fct_spend, block publication;
-    # a date-shaped number that fails the check digit is not a personnummer.
+    # A personnummer in a mart blocks publication; a date-shaped number that fails
+    # the check digit is not a personnummer. A line missing from fct_spend fails
+    # dbt's reconciliation test (inside the build, so nothing is published either).
     with duckdb.connect(str(data_dir.warehouse)) as con:
         con.execute(
             "create table marts.leak as select 'Anna 811218-9876' as note "
@@ -98,13 +99,27 @@ def test_blocking_failures(data_dir, monkeypatch):
     marts = Validator(data_dir, build_docs=False).validate_marts()
     observed = {o.column: o.observed for o in marts.outcomes}
     assert observed["personnummer_in_marts"] == "1"
-    assert observed["reconciliation_line_diff"] == "1"
-    assert observed["reconciliation_amount_diff"] == "300"
-    assert {o.column for o in marts.blocking} == {
-        "personnummer_in_marts",
-        "reconciliation_line_diff",
-        "reconciliation_amount_diff",
-    }
+    assert {o.column for o in marts.blocking} == {"personnummer_in_marts"}
+    proc = run_dbt(
+        [
+            "test",
+            "--select",
+            "assert_fct_spend_reconciles_to_raw",
+            "assert_kpi_monthly_reconciles_to_raw",
+        ],
+        data_dir,
+    )
+    assert proc.returncode != 0
+    # the period the line was taken from, with its count and its 300 kr, named in the failure
+    assert "FAIL 1 assert_fct_spend_reconciles_to_raw" in proc.stdout, proc.stdout[-3000:]
+    with duckdb.connect(str(data_dir.warehouse), read_only=True) as con:
+        raw_lines, fct_lines, raw_amount, fct_amount = con.execute(
+            "with r as (select period, count(*) n, sum(amount) a from raw.ledger_line "
+            "group by 1), f as (select period, count(*) n, sum(amount) a from "
+            "marts.fct_spend group by 1) select r.n, f.n, r.a, f.a from r join f using "
+            "(period) where r.n <> f.n"
+        ).fetchone()
+    assert raw_lines - fct_lines == 1 and raw_amount - fct_amount == 300
 
 
 def test_validation_streams_bounded_chunks(data_dir, monkeypatch):

@@ -121,39 +121,11 @@ select
 """
 
 MARTS_METRICS = """
-with raw_p as (
-    select period, count(*) as n, sum(amount) as amount from raw.ledger_line group by period
-), fct_p as (
-    select period, count(*) as n, sum(amount) as amount from marts.fct_spend group by period
-), kpi_p as (
-    select period, sum(spend) as amount from marts.kpi_monthly group by period
-), joined as (
-    select coalesce(r.period, f.period, k.period) as period,
-           coalesce(r.n, 0) as raw_n, coalesce(f.n, 0) as fct_n,
-           coalesce(r.amount, 0) as raw_amount, coalesce(f.amount, 0) as fct_amount,
-           coalesce(k.amount, 0) as kpi_amount
-    from raw_p r
-    full outer join fct_p f on f.period = r.period
-    full outer join kpi_p k on k.period = coalesce(r.period, f.period)
-)
 select
-    (select coalesce(sum(abs(raw_amount - fct_amount)), 0) from joined)
-        as reconciliation_amount_diff,
-    (select coalesce(sum(abs(raw_n - fct_n)), 0) from joined) as reconciliation_line_diff,
-    (select coalesce(sum(abs(raw_amount - kpi_amount)), 0) from joined)
-        as kpi_reconciliation_diff,
     (select count(*) from marts.dq_invoice_exceptions where severity = 'blocking')
         as blocking_invoice_exceptions,
     (select count(*) from marts.fct_spend where spend_class = 'unclassified')
-        as unclassified_lines,
-    (select count(*) from marts.kpi_yearly
-      where supplier_loyalty_pct not between 0 and 100
-         or category_compliance_pct not between 0 and 100
-         or small_invoice_share_pct not between 0 and 100
-         or ecommerce_share_pct not between 0 and 100)
-    + (select count(*) from marts.kpi_supplier_concentration
-      where suppliers_behind_80_pct not between 0 and 100
-         or spend_share_smallest_94_pct not between 0 and 100) as kpi_pct_out_of_range
+        as unclassified_lines
 """
 
 # A personnummer-shaped run of digits: YYMMDD (day + 60 for samordningsnummer),
