@@ -119,7 +119,10 @@
             {%- endif -%}
         {%- endfor -%}
     {%- endif -%}
-    select 1
+    {#- what older versions kept beside the graph, replaced by the snapshots
+        contract_register_history and ecommerce_invoice_link_history -#}
+    drop table if exists intermediate.spendkoll_built_contracts;
+    drop table if exists intermediate.spendkoll_built_ecommerce_invoices
 {%- endmacro %}
 
 {#- post-hook of each incremental model: built in the current build. -#}
@@ -130,13 +133,10 @@
     select '{{ this.identifier }}', build_started_at from {{ spendkoll_state('spendkoll_build_state') }}
 {%- endmacro %}
 
-{#- post-hook of fct_spend, in its transaction: the contract register and the
-    e-commerce invoices the lines were matched against, for the next build to
-    compare with. -#}
-{% macro spendkoll_save_matched_state() -%}
-    create or replace table {{ spendkoll_state('spendkoll_built_contracts') }} as
-    select * from {{ ref('int_contract_categories') }};
-    create or replace table {{ spendkoll_state('spendkoll_built_ecommerce_invoices') }} as
-    select distinct supplier_key, invoice_number from {{ ref('stg_ecommerce__orders') }}
-    where supplier_key is not null and invoice_number is not null
+{#- The build's start (run_started_at, UTC) in the session's time zone, as
+    snapshots stamp their versions (now()::timestamp). -#}
+{% macro spendkoll_build_started_local() -%}
+    cast(timezone(current_setting('TimeZone'),
+                  cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}+00' as timestamptz))
+         as timestamp)
 {%- endmacro %}

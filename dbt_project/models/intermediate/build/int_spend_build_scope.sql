@@ -6,14 +6,16 @@
       * batch (reason 'batch') whose lines in raw.ledger_line and fct_spend
         differ in number: new, partly replaced or vanished;
       * supplier (reason 'contracts') whose rows in the contract register
-        changed since the last build: a contract registered after the fact
-        changes the loyalty of past months;
+        changed in this build's snapshot (contract_register_history): a
+        contract registered after the fact changes the loyalty of past months;
       * invoice (reason 'ecommerce', supplier_key + invoice_number) that
-        e-commerce orders started or stopped naming.
+        e-commerce orders started or stopped naming in this build's snapshot
+        (ecommerce_invoice_link_history).
     No row: nothing changed. Docs: _build__docs.md. -#}
 -- depends_on: {{ ref('stg_ledger__lines') }}
 -- depends_on: {{ ref('stg_ecommerce__orders') }}
--- depends_on: {{ ref('int_contract_categories') }}
+-- depends_on: {{ ref('contract_register_history') }}
+-- depends_on: {{ ref('ecommerce_invoice_link_history') }}
 -- depends_on: {{ ref('account_mapping_rules') }}
 -- depends_on: {{ ref('supplier_category_overrides') }}
 -- depends_on: {{ ref('category_tree') }}
@@ -26,13 +28,8 @@
                                      identifier='spendkoll_build_state') -%}
 {%- set done = adapter.get_relation(database=target.database, schema='intermediate',
                                     identifier='spendkoll_build_done') -%}
-{%- set built_contracts = adapter.get_relation(database=target.database, schema='intermediate',
-                                               identifier='spendkoll_built_contracts') -%}
-{%- set built_ecommerce = adapter.get_relation(database=target.database, schema='intermediate',
-                                               identifier='spendkoll_built_ecommerce_invoices') -%}
 {%- set can_increment = fct is not none and state is not none and done is not none
-                        and built_contracts is not none
-                        and built_ecommerce is not none and not flags.FULL_REFRESH -%}
+                        and not flags.FULL_REFRESH -%}
 {%- if not can_increment %}
 
     select
@@ -87,57 +84,24 @@
         where raw_batches.lines is distinct from built_batches.lines
     ),
 
-    contracts_now as (
-        select * from {{ ref('int_contract_categories') }}
-    ),
-
-    contracts_built as (
-        select * from {{ built_contracts }}
-    ),
-
+    -- this build's snapshots ran before this model (it refs them): the versions
+    -- they started or ended at or after the build's start are its changes
     changed_suppliers as (
-        select supplier_key
-        from (
-            select * from contracts_now
-            except
-            select * from contracts_built
-        ) as a
-        union
-        select supplier_key
-        from (
-            select * from contracts_built
-            except
-            select * from contracts_now
-        ) as r
-    ),
-
-    ecommerce_now as (
-        select distinct
-            supplier_key,
-            invoice_number
-        from {{ ref('stg_ecommerce__orders') }}
-        where supplier_key is not null and invoice_number is not null
-    ),
-
-    ecommerce_built as (
-        select
-            supplier_key,
-            invoice_number
-        from {{ built_ecommerce }}
+        select history.supplier_key
+        from {{ ref('contract_register_history') }} as history
+        where
+            history.dbt_valid_from >= {{ spendkoll_build_started_local() }}
+            or history.dbt_valid_to >= {{ spendkoll_build_started_local() }}
     ),
 
     changed_invoices as (
-        select * from (
-            select * from ecommerce_now
-            except
-            select * from ecommerce_built
-        ) as a
-        union
-        select * from (
-            select * from ecommerce_built
-            except
-            select * from ecommerce_now
-        ) as r
+        select distinct
+            history.supplier_key,
+            history.invoice_number
+        from {{ ref('ecommerce_invoice_link_history') }} as history
+        where
+            history.dbt_valid_from >= {{ spendkoll_build_started_local() }}
+            or history.dbt_valid_to >= {{ spendkoll_build_started_local() }}
     ),
 
     scope as (

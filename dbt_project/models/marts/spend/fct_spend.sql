@@ -1,19 +1,18 @@
 {#- One row per loaded ledger line. Incremental: a build deletes and re-inserts
     only the lines in int_spend_build_scope (new, changed or vanished batches;
     suppliers whose contracts changed; invoices e-commerce orders started or
-    stopped naming), or every line on a full build. The post-hooks save the
-    contract register and e-commerce invoices this build matched against, for
-    the next build to compare with. Docs: ../../intermediate/build/_build__docs.md. -#}
+    stopped naming), or every line on a full build. What changed in the contract
+    register and the e-commerce invoices is kept by the snapshots
+    contract_register_history and ecommerce_invoice_link_history.
+    Docs: ../../intermediate/build/_build__docs.md. -#}
 -- depends_on: {{ ref('int_spend_changes') }}
 -- depends_on: {{ ref('int_spend_build_scope') }}
--- depends_on: {{ ref('int_contract_categories') }}
--- depends_on: {{ ref('stg_ecommerce__orders') }}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
     on_schema_change='fail',
     pre_hook="{{ spendkoll_delete_build_scope() }}",
-    post_hook=["{{ spendkoll_save_matched_state() }}", "{{ spendkoll_mark_model_built() }}"],
+    post_hook="{{ spendkoll_mark_model_built() }}",
 ) }}
 
 with lines as (
