@@ -137,7 +137,9 @@ AIRFLOW_DAGS = (
 
 
 def dag_run_seconds(env: dict[str, str], dag_id: str) -> float | None:
-    """The latest run's duration from Airflow's metadata database (start to end date)."""
+    """The latest run's duration from Airflow's metadata database: from its start to
+    its end date. `airflow dags test` records the logical date as the start date, so
+    the start is the later of that and the run's creation (run_after)."""
     proc = subprocess.run(
         [_bin("airflow"), "dags", "list-runs", dag_id, "-o", "json"],
         env=env,
@@ -149,13 +151,16 @@ def dag_run_seconds(env: dict[str, str], dag_id: str) -> float | None:
     runs = json.loads(json_lines[-1]) if json_lines else []
     if not runs:
         return None
-    latest = max(runs, key=lambda r: str(r.get("start_date") or ""))
+    latest = max(runs, key=lambda r: str(r.get("run_after") or r.get("start_date") or ""))
     if latest.get("state") != "success":
         raise RuntimeError(
             f"{dag_id}: the run ended {latest.get('state')}; see the logs "
             f"under {env['AIRFLOW_HOME']}/logs"
         )
-    start, end = (datetime.fromisoformat(str(latest[k])) for k in ("start_date", "end_date"))
+    end = datetime.fromisoformat(str(latest["end_date"]))
+    start = max(
+        datetime.fromisoformat(str(latest[k])) for k in ("start_date", "run_after") if latest.get(k)
+    )
     return (end - start).total_seconds()
 
 
