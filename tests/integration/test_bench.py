@@ -38,7 +38,8 @@ def test_bench_runs_every_stage_and_records_them(tmp_path):
     )
     # Airflow's record of every DAG run: shorter than the process that ran it
     airflow = [s for s in stages if s.run.startswith("airflow")]
-    assert all(s.run_seconds and 0 < s.run_seconds < s.seconds for s in airflow)
+    for s in airflow:
+        assert s.run_seconds and 0 < s.run_seconds < s.seconds, (s, s.run_seconds)
     # the same files through both paths: the Airflow warehouse holds what the CLI loaded
     cli_wh = tmp_path / "work" / "var" / "warehouse" / "spendkoll.duckdb"
     af_wh = tmp_path / "work" / "airflow" / "var" / "warehouse" / "spendkoll.duckdb"
