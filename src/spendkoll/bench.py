@@ -136,37 +136,14 @@ AIRFLOW_DAGS = (
 )
 
 
-def dag_run_seconds(env: dict[str, str], dag_id: str) -> float | None:
-    """The latest run's duration from Airflow's metadata database: from its start to
-    its end date. `airflow dags test` records the logical date as the start date, so
-    the start is the later of that and the run's creation (run_after) that is not
-    after the end."""
-    proc = subprocess.run(
-        [_bin("airflow"), "dags", "list-runs", dag_id, "-o", "json"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    json_lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("[")]
-    runs = json.loads(json_lines[-1]) if json_lines else []
-    if not runs:
-        return None
-    latest = max(runs, key=lambda r: str(r.get("run_after") or r.get("start_date") or ""))
-    if latest.get("state") != "success":
-        raise RuntimeError(
-            f"{dag_id}: the run ended {latest.get('state')}; see the logs "
-            f"under {env['AIRFLOW_HOME']}/logs"
-        )
-    end = datetime.fromisoformat(str(latest["end_date"]))
-    # (a logical date in the future, as the bench's second night has, is no start)
-    starts = [datetime.fromisoformat(str(latest[k])) for k in ("start_date", "run_after")]
-    return (end - max(t for t in starts if t <= end)).total_seconds()
-
-
 def run_airflow(data: Path, landing: Path, incremental_lines: int) -> list[Stage]:
     """The same night through the DAGs, on a copy of the generated landing files."""
-    from spendkoll.orchestration.local_airflow import airflow_env, setup_airflow
+    from spendkoll.orchestration.local_airflow import (
+        airflow_env,
+        latest_run,
+        run_seconds,
+        setup_airflow,
+    )
     from spendkoll.paths import DataDir
 
     shutil.copytree(landing, data / "landing", copy_function=os.link)
@@ -196,7 +173,7 @@ def run_airflow(data: Path, landing: Path, incremental_lines: int) -> list[Stage
                 env,
                 rows=rows,
             )
-            stage.run_seconds = dag_run_seconds(env, dag_id)
+            stage.run_seconds = run_seconds(latest_run(env, dag_id, day.isoformat()))
             stages.append(stage)
     return stages
 

@@ -11,7 +11,9 @@ import os
 import secrets
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from spendkoll.keys import ENV_VAR
 from spendkoll.orchestration.assets import WAREHOUSE_POOL
@@ -82,28 +84,40 @@ class DagRunFailed(RuntimeError):
 
 def run_dag(
     env: dict[str, str], dag_id: str, logical_date: str, conf: dict[str, str] | None = None
-) -> str:
-    """`airflow dags test`, then the run's final state (the command exits 0 either way)."""
+) -> dict[str, Any]:
+    """`airflow dags test`, then the run as Airflow recorded it (the command exits 0
+    either way; a run that did not succeed raises DagRunFailed)."""
     airflow(env, "dags", "test", dag_id, logical_date, *(["-c", json.dumps(conf)] if conf else []))
-    cmd = [
-        str(Path(sys.executable).with_name("airflow")),
-        "dags",
-        "list-runs",
-        dag_id,
-        "-o",
-        "json",
-    ]
-    proc = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+    return latest_run(env, dag_id, logical_date)
+
+
+def latest_run(env: dict[str, str], dag_id: str, logical_date: str) -> dict[str, Any]:
+    """The latest run of ``dag_id`` for ``logical_date`` (YYYY-MM-DD), which must have
+    succeeded."""
+    cmd = [str(Path(sys.executable).with_name("airflow")), "dags", "list-runs", dag_id]
+    proc = subprocess.run([*cmd, "-o", "json"], env=env, capture_output=True, text=True, check=True)
     # Warnings may come first; the JSON list is the last line that starts with '['.
     json_lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("[")]
     runs = json.loads(json_lines[-1]) if json_lines else []
     mine = [r for r in runs if str(r.get("logical_date", "")).startswith(logical_date)]
     if not mine:
         raise DagRunFailed(f"{dag_id}: no run for {logical_date} found after `dags test`")
-    latest = max(mine, key=lambda r: str(r.get("run_after") or ""))
+    latest: dict[str, Any] = max(mine, key=lambda r: str(r.get("run_after") or ""))
     if latest["state"] != "success":
         raise DagRunFailed(
             f"{dag_id} run {latest['run_id']} ended {latest['state']}; see the task log under "
             f"{env['AIRFLOW_HOME']}/logs"
         )
-    return str(latest["state"])
+    return latest
+
+
+def run_seconds(run: dict[str, Any]) -> float:
+    """A run's duration as Airflow recorded it, from its start to its end date.
+    `airflow dags test` records the logical date as the start date, so the start is
+    the later of that and the run's creation (run_after) that is not after the end
+    (a logical date in the future is no start)."""
+    end = datetime.fromisoformat(str(run["end_date"]))
+    starts = [
+        datetime.fromisoformat(str(run[k])) for k in ("start_date", "run_after") if run.get(k)
+    ]
+    return (end - max(t for t in starts if t <= end)).total_seconds()
