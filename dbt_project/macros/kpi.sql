@@ -64,14 +64,45 @@
 
 {#- fct_spend with each line's invoice total (over all its lines, in any period)
     and whether that total is a credit (<= 0). On an incremental build only the
-    lines of the periods (or fiscal years) in int_spend_changes. -#}
+    lines of the periods (or fiscal years, partition_col) this build changes:
+    those of the lines fct_spend rebuilt or took over in this build and of the
+    other lines of their invoices, and those whose number of lines differs from
+    what the mart ({{ this }}) counted (lines no longer loaded). -#}
 {% macro spendkoll_kpi_lines(partition_col) -%}
+    {%- if is_incremental() %}
+rebuilt_invoices as (
+    select distinct invoice_key from {{ ref('fct_spend') }}
+    where built_at = {{ spendkoll_built_at() }}
+),
+
+line_counts as (
+    select {{ partition_col }}, count(*) as lines
+    from {{ ref('fct_spend') }}
+    group by {{ partition_col }}
+),
+
+counted as (
+    select {{ partition_col }}, sum(lines) as lines
+    from {{ this }}
+    group by {{ partition_col }}
+),
+
+changed as (
+    select {{ partition_col }} from {{ ref('fct_spend') }}
+    where invoice_key in (select rebuilt_invoices.invoice_key from rebuilt_invoices)
+    union
+    select line_counts.{{ partition_col }}
+    from line_counts
+    left join counted
+        on line_counts.{{ partition_col }} = counted.{{ partition_col }}
+    where line_counts.lines is distinct from counted.lines
+),
+    {%- endif %}
+
 spend as (
     select * from {{ ref('fct_spend') }} as spend
     {%- if is_incremental() %}
-    where spend.{{ partition_col }} in (
-        select changes.{{ partition_col }} from {{ ref('int_spend_changes') }} as changes
-        where changes.kind = 'period')
+    where spend.{{ partition_col }} in (select changed.{{ partition_col }} from changed)
     {%- endif %}
 ),
 

@@ -20,8 +20,10 @@ what dbt itself tracks for its partial parsing and ``state:modified`` (the
 checksum of every model, seed and snapshot file and of every macro, each node's
 config and columns, the project files with their vars, and the command-line
 vars), so a new or changed var, seed, rule or model forces ``--full-refresh``
-without anyone listing it. The fingerprint of the last good build is kept in
-``<data>/dbt/state/fingerprint.json`` beside dbt's artifacts.
+without anyone listing it; so does a night after one that did not finish
+(failed, or was killed at any moment). The fingerprint, and whether that build
+finished, is kept in ``<data>/dbt/state/fingerprint.json`` beside dbt's
+artifacts.
 
 Source freshness is a warning by default; with
 ``SPENDKOLL_FRESHNESS_BLOCKING=true`` a stale source stops the night before
@@ -229,22 +231,32 @@ def state_fingerprint(manifest: Any) -> str:
     return digest.hexdigest()
 
 
+UNFINISHED = "the previous build did not finish (it failed or was stopped)"
+
+
 def _full_refresh_reason(request: dict[str, Any], fingerprint: str) -> str:
     if request["full_refresh"]:
         return "asked for (--full-refresh)"
     path = Path(request["state"]) / "fingerprint.json"
     if not path.exists():
         return "no earlier good build recorded"
-    if json.loads(path.read_text(encoding="utf-8")).get("fingerprint") != fingerprint:
+    record = json.loads(path.read_text(encoding="utf-8"))
+    if not record.get("finished", True):
+        return UNFINISHED
+    if record.get("fingerprint") != fingerprint:
         return "the project changed since the last good build (a model, seed, macro, config or var)"
     return ""
 
 
-def _record_good_build(request: dict[str, Any], fingerprint: str) -> None:
+def _record_build(request: dict[str, Any], fingerprint: str, *, finished: bool) -> None:
+    """Before ``dbt build`` the record says the build has not finished; only a
+    build that succeeded marks it finished. A night that fails, or is killed
+    at any moment (its snapshots may already have taken in the changes the
+    line marts never saw), thus makes the next night a full rebuild."""
     state = Path(request["state"])
     state.mkdir(parents=True, exist_ok=True)
     tmp = state / "fingerprint.json.tmp"
-    tmp.write_text(json.dumps({"fingerprint": fingerprint}), encoding="utf-8")
+    tmp.write_text(json.dumps({"fingerprint": fingerprint, "finished": finished}), encoding="utf-8")
     tmp.replace(state / "fingerprint.json")
 
 
@@ -285,6 +297,7 @@ def _child(request: dict[str, Any]) -> int:
             return 3
     fingerprint = state_fingerprint(parsed.result)
     summary["full_refresh"] = _full_refresh_reason(request, fingerprint)
+    _record_build(request, fingerprint, finished=False)
     built = runner.invoke(
         ["build", *(["--full-refresh"] if summary["full_refresh"] else []), *var_args]
     )
@@ -292,7 +305,7 @@ def _child(request: dict[str, Any]) -> int:
     if built.exception is not None:
         summary["stopped"] = f"dbt build raised: {built.exception}"
     if built.success:
-        _record_good_build(request, fingerprint)
+        _record_build(request, fingerprint, finished=True)
     write()
     return 0 if built.success else 1
 

@@ -1,15 +1,13 @@
 {#- Spend KPIs per period x org unit, all categories (the monthly report's figures).
-    Incremental: a nightly build deletes and recomputes the periods in
-    int_spend_changes (macros/incremental.sql). -#}
+    Incremental (delete+insert): a night recomputes only the periods whose
+    lines fct_spend changed (macros/kpi.sql). -#}
 {{ config(
     materialized='incremental',
-    incremental_strategy='append',
+    incremental_strategy='delete+insert',
+    unique_key='period',
     on_schema_change='fail',
-    pre_hook="{{ spendkoll_delete_changed_periods('period') }}",
-    post_hook="{{ spendkoll_mark_model_built() }}",
+    post_hook="{{ spendkoll_delete_periods_without_lines('period') }}",
 ) }}
--- depends_on: {{ ref('int_spend_changes') }}
--- depends_on: {{ ref('int_spend_build_scope') }}
 with {{ spendkoll_kpi_lines('period') }},
 
 aggregated as (

@@ -1,15 +1,13 @@
 {#- Spend KPIs per fiscal year for the whole organisation (the headline figures).
-    Incremental: a nightly build deletes and recomputes the fiscal years in
-    int_spend_changes (macros/incremental.sql). -#}
+    Incremental (delete+insert): a night recomputes only the fiscal years whose
+    lines fct_spend changed (macros/kpi.sql). -#}
 {{ config(
     materialized='incremental',
-    incremental_strategy='append',
+    incremental_strategy='delete+insert',
+    unique_key='fiscal_year',
     on_schema_change='fail',
-    pre_hook="{{ spendkoll_delete_changed_periods('fiscal_year') }}",
-    post_hook="{{ spendkoll_mark_model_built() }}",
+    post_hook="{{ spendkoll_delete_periods_without_lines('fiscal_year') }}",
 ) }}
--- depends_on: {{ ref('int_spend_changes') }}
--- depends_on: {{ ref('int_spend_build_scope') }}
 with {{ spendkoll_kpi_lines('fiscal_year') }},
 
 aggregated as (

@@ -1,19 +1,33 @@
-{#- One row per loaded ledger line. Incremental: a build deletes and re-inserts
-    only the lines in int_spend_build_scope (new, changed or vanished batches;
-    suppliers whose contracts changed; invoices e-commerce orders started or
-    stopped naming), or every line on a full build. What changed in the contract
-    register and the e-commerce invoices is kept by the snapshots
-    contract_register_history and ecommerce_invoice_link_history.
-    Docs: ../../intermediate/build/_build__docs.md. -#}
--- depends_on: {{ ref('int_spend_changes') }}
+{#- One row per loaded ledger line. Incremental (delete+insert on
+    ledger_line_id): a build classifies and matches again only the lines in
+    int_spend_build_scope (new or changed batches; suppliers whose contracts
+    changed; invoices e-commerce orders started or stopped naming), or every
+    line on a full build; the post-hook deletes the lines of its batches that
+    are no longer loaded. Docs: ../../intermediate/build/_build__docs.md. -#}
 -- depends_on: {{ ref('int_spend_build_scope') }}
+-- depends_on: {{ ref('int_ledger_batch_digest') }}
 {{ config(
     materialized='incremental',
-    incremental_strategy='append',
+    incremental_strategy='delete+insert',
+    unique_key='ledger_line_id',
     on_schema_change='fail',
-    pre_hook="{{ spendkoll_delete_build_scope() }}",
-    post_hook="{{ spendkoll_mark_model_built() }}",
+    post_hook="{{ spendkoll_delete_unloaded_lines() }}",
 ) }}
+{%- if execute and not is_incremental() and not flags.FULL_REFRESH %}
+    {#- A first build is whole because every batch is new to the snapshots; a
+        fct_spend dropped by hand while they remain would be built from the
+        changed lines only. -#}
+    {%- set missing = run_query(
+        "select count(*) from " ~ ref('int_ledger_batch_digest') ~ " where batch_id not in "
+        ~ "(select batch_id from " ~ ref('int_spend_build_scope') ~ " where batch_id is not null)"
+    ).columns[0].values()[0] -%}
+    {%- if missing > 0 -%}
+        {{ exceptions.raise_compiler_error(
+            "fct_spend does not exist but the build history (history.ledger_batch_history)"
+            " does: build it whole with `dbt build --full-refresh` (spendkoll transform"
+            " --full-refresh)") }}
+    {%- endif -%}
+{%- endif %}
 
 with lines as (
     select * from {{ ref('int_ledger_lines_contracted') }}
@@ -80,6 +94,39 @@ final as (
         on lines.category_id = categories.category_id
     left join org_units
         on lines.cost_centre = org_units.cost_centre
+),
+
+-- Lines of an invoice that lost lines (in a batch replaced or removed) are not
+-- rebuilt, but their invoice's total changed: they are taken over as they are
+-- with this build's built_at, so the KPI marts recompute their periods (an
+-- invoice's total decides whether it is small or a credit note).
+taken_over as (
+    {%- if is_incremental() %}
+        select
+            built.* exclude (built_at),
+            {{ spendkoll_built_at() }} as built_at
+        from {{ this }} as built
+        where
+            built.invoice_key in (
+                select gone.invoice_key from {{ this }} as gone
+                where
+                    gone.batch_id in (
+                        select scope.batch_id from {{ ref('int_spend_build_scope') }} as scope
+                        where scope.reason = 'batch'
+                    )
+                    and gone.ledger_line_id not in (select final.ledger_line_id from final)
+            )
+            and built.batch_id not in (
+                select scope.batch_id from {{ ref('int_spend_build_scope') }} as scope
+                where scope.reason = 'batch'
+            )
+            and built.ledger_line_id not in (select final.ledger_line_id from final)
+    {%- else %}
+        select * from final
+        where false
+    {%- endif %}
 )
 
 select * from final
+union all
+select * from taken_over
