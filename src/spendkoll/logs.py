@@ -17,7 +17,7 @@ import functools
 import logging
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import ParamSpec, TypeVar
@@ -92,3 +92,25 @@ def timed(name: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
         return run
 
     return wrap
+
+
+T = TypeVar("T")
+
+
+def progress(items: Sequence[T], what: str, unit: str = "file") -> Iterator[T]:
+    """``items``, with a progress bar on stderr when stderr is a terminal and
+    there is more than one item; elsewhere (Airflow's task log, a pipe, CI)
+    just the items, so logs hold lines and no bar. Log records written while
+    the bar shows are printed above it."""
+    stream = sys.stderr
+    if len(items) < 2 or not stream.isatty():
+        yield from items
+        return
+    from tqdm import tqdm
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
+    with (
+        logging_redirect_tqdm(),
+        tqdm(items, desc=what, unit=unit, file=stream, leave=False, dynamic_ncols=True) as bar,
+    ):
+        yield from bar

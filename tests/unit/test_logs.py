@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import logging
+import sys
 
 import pytest
 
-from spendkoll.logs import stage, timed
+from spendkoll.logs import progress, stage, timed
 
 
 def test_stage_logs_counts_and_seconds(caplog: pytest.LogCaptureFixture) -> None:
@@ -41,3 +43,28 @@ def test_personnummer_never_reaches_a_log_line(caplog) -> None:
     with caplog.at_level(logging.INFO, logger="spendkoll"):
         log.info("rejected %s", "row 7: supplier 19121212-1212 unknown")
     assert "19121212-1212" not in caplog.text and "[personnummer]" in caplog.text
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    files = ["a.csv", "b.csv", "c.csv"]
+    piped = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", piped)
+    assert list(progress(files, "load ledger")) == files
+    assert piped.getvalue() == ""  # a log file or Airflow's task log gets no bar
+
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    seen = []
+    for name in progress(files, "load ledger"):
+        seen.append(name)
+        logging.getLogger("spendkoll.loaders.run").warning("loaded %s", name)
+    assert seen == files
+    shown = terminal.getvalue()
+    assert "load ledger:" in shown and "/3 [" in shown
+    # log records are written above the bar, whole
+    assert all(f"loaded {n}" in shown for n in files)

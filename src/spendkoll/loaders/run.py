@@ -18,6 +18,7 @@ from spendkoll.loaders.pipeline import LoadResult, Reader, load_file, record_rej
 from spendkoll.loaders.sie4 import prepare_sie4
 from spendkoll.loaders.tabular import prepare_tabular
 from spendkoll.loaders.xlsx import prepare_xlsx
+from spendkoll.logs import progress
 from spendkoll.paths import DataDir
 from spendkoll.pii import hide_numbers
 from spendkoll.sources import SourceConfig
@@ -138,7 +139,7 @@ def load_source(
     with writer(data.warehouse) as con:
         remove_orphans(con, cfg, data)
         results.extend(record_ignored(con, cfg, ignored))
-        for path in files:
+        for path in progress(files, f"load {cfg.name}"):
             work = data.work / cfg.name
             started = time.perf_counter()
             try:
