@@ -59,10 +59,15 @@ def test_progress_bar_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> Non
 
     terminal = _Terminal()
     monkeypatch.setattr(sys, "stderr", terminal)
+    # the command line's set-up (spendkoll.logs.configure): one handler on stderr
+    # (Airflow or another test may have configured logging in this process)
+    monkeypatch.setattr(logging.getLogger(), "handlers", [logging.StreamHandler(terminal)])
+    monkeypatch.setattr(logging.getLogger(), "level", logging.INFO)
+    log = logging.getLogger("test_logs.progress")
     seen = []
     for name in progress(files, "load ledger"):
         seen.append(name)
-        logging.getLogger("spendkoll.loaders.run").warning("loaded %s", name)
+        log.warning("loaded %s", name)
     assert seen == files
     shown = terminal.getvalue()
     assert "load ledger:" in shown and "/3 [" in shown
