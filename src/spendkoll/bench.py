@@ -8,11 +8,13 @@ once), then runs the night twice on the same files:
   freshness and build in one dbt process), validation, the controller's report,
   publication, each its own process;
 * **through Airflow** (``airflow``): the DAGs users schedule, the three load DAGs
-  and the transform DAG, each with ``airflow dags test`` on a SQLite metadata
-  database. Two figures per DAG: the wall time of the ``airflow dags test``
-  process (its start-up included) and the DAG run's duration as Airflow records
-  it (start to end in the metadata database: what the UI shows, and what a
-  running scheduler pays per run).
+  and the transform DAG, one after the other in one Airflow process
+  (``local_airflow.run_night``: ``DAG.test()`` per DAG, what ``airflow dags
+  test`` runs, on a SQLite metadata database), so Airflow starts and warms up
+  once a night as a running deployment does. Per DAG: its wall time in that
+  process and its run's duration as Airflow records it (start to end in the
+  metadata database: what the UI shows); the process's start-up is a stage of
+  its own.
 
 Each path runs a full night and then an incremental one: one new day of about
 30,000 ledger lines on top of the history. Every stage's wall time and peak
@@ -137,10 +139,12 @@ AIRFLOW_DAGS = (
 
 
 def run_airflow(data: Path, landing: Path, incremental_lines: int) -> list[Stage]:
-    """The same night through the DAGs, on a copy of the generated landing files."""
+    """The same night through the DAGs, on a copy of the generated landing files:
+    each night's DAGs in one Airflow process (local_airflow.run_night)."""
     from spendkoll.orchestration.local_airflow import (
         airflow_env,
         latest_run,
+        run_night,
         run_seconds,
         setup_airflow,
     )
@@ -165,16 +169,20 @@ def run_airflow(data: Path, landing: Path, incremental_lines: int) -> list[Stage
         if run == "airflow incremental":
             _, rows = new_day(data / "landing", data / "archive" / "ledger", incremental_lines)
             day += timedelta(days=1)
-        for dag_id in AIRFLOW_DAGS:
-            stage = timed(
-                run,
-                dag_id.removeprefix("spendkoll_"),
-                [_bin("airflow"), "dags", "test", dag_id, day.isoformat()],
-                env,
-                rows=rows,
-            )
-            stage.run_seconds = run_seconds(latest_run(env, dag_id, day.isoformat()))
-            stages.append(stage)
+        started = time.perf_counter()
+        done = run_night(env, day.isoformat(), AIRFLOW_DAGS)
+        wall = time.perf_counter() - started
+        peak = done.peak_bytes
+        night = []
+        for r in done.runs:
+            if r.state != "success":
+                raise RuntimeError(f"{run}: {r.dag_id} ended {r.state}; see {env['AIRFLOW_HOME']}")
+            stage = Stage(run, r.dag_id.removeprefix("spendkoll_"), r.seconds, peak, rows)
+            stage.run_seconds = run_seconds(latest_run(env, r.dag_id, day.isoformat()))
+            night.append(stage)
+        # Airflow's import, the DAG folder, and what the runs' own clocks did not see
+        start_up = wall - sum(s.seconds for s in night)
+        stages += [Stage(run, "start-up (Airflow process)", start_up, peak), *night]
     return stages
 
 
@@ -264,8 +272,8 @@ def verdict(stages: list[Stage]) -> list[str]:
             ok = "met" if af <= TARGET_AIRFLOW_OVER_CLI * cli else "MISSED"
             lines.append(
                 f"Airflow {label} night / command line = {af:.1f} s / {cli:.1f} s = "
-                f"{af / cli:.2f} (DAG runs as Airflow records them; with each "
-                f"`airflow dags test` process's start-up {af_proc:.1f} s = "
+                f"{af / cli:.2f} (DAG runs as Airflow records them; with the night's "
+                f"Airflow process and its start-up {af_proc:.1f} s = "
                 f"{af_proc / cli:.2f}) (target <= {TARGET_AIRFLOW_OVER_CLI}): {ok}"
             )
         base_full, base_incr, where = af_full, af_incr, "through Airflow"

@@ -28,7 +28,13 @@ def test_bench_runs_every_stage_and_records_them(tmp_path):
         *[
             (run, dag)
             for run in ("airflow full", "airflow incremental")
-            for dag in ("load_ledger", "load_contracts", "load_ecommerce", "transform")
+            for dag in (
+                "start-up (Airflow process)",
+                "load_ledger",
+                "load_contracts",
+                "load_ecommerce",
+                "transform",
+            )
         ],
     ]
     assert all(
@@ -36,10 +42,13 @@ def test_bench_runs_every_stage_and_records_them(tmp_path):
         for s in stages
         if s.run != "prepare" or s.name.startswith("generate")
     )
-    # Airflow's record of every DAG run: shorter than the process that ran it
-    airflow = [s for s in stages if s.run.startswith("airflow")]
+    # Airflow's record of every DAG run: no longer than DAG.test() that ran it in
+    # the night's one Airflow process
+    airflow = [
+        s for s in stages if s.run.startswith("airflow") and s.name != "start-up (Airflow process)"
+    ]
     for s in airflow:
-        assert s.run_seconds and 0 < s.run_seconds < s.seconds, (s, s.run_seconds)
+        assert s.run_seconds and 0 < s.run_seconds <= s.seconds, (s, s.run_seconds)
     # the same files through both paths: the Airflow warehouse holds what the CLI loaded
     cli_wh = tmp_path / "work" / "var" / "warehouse" / "spendkoll.duckdb"
     af_wh = tmp_path / "work" / "airflow" / "var" / "warehouse" / "spendkoll.duckdb"

@@ -1,7 +1,14 @@
-"""Running the DAGs on one machine: the demo and `airflow standalone`.
+"""Running the DAGs on one machine: the demo, the benchmark and `airflow standalone`.
 
 Airflow's home, its SQLite metadata database and its logs live under the data
 directory (``var/airflow``); the DAGs folder is the project's ``dags/``.
+
+:func:`run_night` runs a night's DAGs one after the other in **one** Airflow
+process, each with ``DAG.test()`` (what ``airflow dags test`` calls), so
+Airflow starts, and its in-process execution API warms up, once per night, as
+in a running deployment whose scheduler and API server are up, rather than once
+per DAG. ``python -m spendkoll.orchestration.local_airflow DATE DAG_ID...`` is
+that process.
 """
 
 from __future__ import annotations
@@ -11,7 +18,9 @@ import os
 import secrets
 import subprocess
 import sys
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +100,75 @@ def run_dag(
     return latest_run(env, dag_id, logical_date)
 
 
+NIGHT_MARK = "spendkoll-night: "
+
+
+@dataclass
+class NightRun:
+    dag_id: str
+    state: str
+    seconds: float  # wall time of DAG.test() inside the night's process
+
+
+@dataclass
+class Night:
+    runs: list[NightRun]
+    peak_bytes: int  # the process's peak resident memory
+
+
+def run_night(
+    env: dict[str, str],
+    logical_date: str,
+    dag_ids: Sequence[str],
+    on_run: Callable[[NightRun], None] | None = None,
+) -> Night:
+    """The DAGs in order in one Airflow process (see the module's doc); a DAG whose
+    run fails does not stop the ones after it. ``on_run`` sees each run as it
+    ends. Airflow's own output is kept back unless the process fails."""
+    cmd = [sys.executable, "-m", "spendkoll.orchestration.local_airflow", logical_date, *dag_ids]
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    assert proc.stdout is not None
+    runs: list[NightRun] = []
+    tail: list[str] = []
+    for line in proc.stdout:
+        if line.startswith(NIGHT_MARK):
+            run = NightRun(**json.loads(line[len(NIGHT_MARK) :]))
+            runs.append(run)
+            if on_run is not None:
+                on_run(run)
+        else:
+            tail = [*tail[-200:], line]
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0 or len(runs) != len(dag_ids):
+        raise RuntimeError(
+            f"the night's Airflow process failed ({proc.returncode})\n" + "".join(tail)
+        )
+    return Night(runs, usage.ru_maxrss * 1024)
+
+
+def _night_process(logical_date: str, dag_ids: Sequence[str]) -> int:
+    import time
+
+    from airflow.dag_processing.dagbag import DagBag
+
+    when = datetime.fromisoformat(logical_date).replace(tzinfo=UTC)
+    bag = DagBag()
+    for dag_id in dag_ids:
+        started = time.perf_counter()
+        state = "failed"
+        try:
+            run = bag.get_dag(dag_id).test(logical_date=when)
+            state = str(getattr(run.state, "value", run.state))
+        except Exception as exc:  # noqa: BLE001 - the next DAG still runs, as in a scheduler
+            print(f"{dag_id}: {type(exc).__name__}: {exc}", flush=True)
+        record = {"dag_id": dag_id, "state": state, "seconds": time.perf_counter() - started}
+        print(NIGHT_MARK + json.dumps(record), flush=True)
+    return 0
+
+
 def latest_run(env: dict[str, str], dag_id: str, logical_date: str) -> dict[str, Any]:
     """The latest run of ``dag_id`` for ``logical_date`` (YYYY-MM-DD), which must have
     succeeded."""
@@ -121,3 +199,7 @@ def run_seconds(run: dict[str, Any]) -> float:
         datetime.fromisoformat(str(run[k])) for k in ("start_date", "run_after") if run.get(k)
     ]
     return (end - max(t for t in starts if t <= end)).total_seconds()
+
+
+if __name__ == "__main__":
+    sys.exit(_night_process(sys.argv[1], sys.argv[2:]))
