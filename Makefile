@@ -20,7 +20,7 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-## Generate the demo region and run the nightly DAGs end to end with `airflow dags test`.
+## Generate the demo region and run the nightly DAGs end to end in one Airflow process (DAG.test, as `airflow dags test`).
 demo: venv
 	$(BIN)/spendkoll demo
 
