@@ -73,6 +73,20 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- post-hook of int_dq_invoice_postings: an invoice with no line left in
+    fct_spend (its batch replaced or removed) has no posting. -#}
+{% macro spendkoll_delete_postings_without_lines() -%}
+    {%- if is_incremental() -%}
+    delete from {{ this }} as posting
+    where not exists (
+        select 1 from {{ ref('fct_spend') }} as spend
+        where spend.supplier_key = posting.supplier_key
+          and spend.invoice_number = posting.invoice_number)
+    {%- else -%}
+        select 1
+    {%- endif -%}
+{%- endmacro %}
+
 {#- pre-hook of int_spend_build_scope: what older spendkoll versions kept
     beside the graph (build state, the contract register and e-commerce
     invoices of the last build), replaced by the night runner's record and the

@@ -7,7 +7,18 @@
     same accounts and the same line amounts, so those are order-independent
     digests (a sum of hashes: of the distinct cost centres and accounts, of
     every line amount), plain aggregates that DuckDB spills to disk at 10
-    million lines, where ordered string_agg ran out of memory. -#}
+    million lines, where ordered string_agg ran out of memory.
+    Incremental (delete+insert on the invoice): a posting depends on its
+    invoice's lines only, so a night recomputes the invoices with a line
+    fct_spend built in this build (new, rebuilt or taken over) and drops those
+    with no line left. -#}
+{{ config(
+    materialized='incremental',
+    incremental_strategy='delete+insert',
+    unique_key=['supplier_key', 'invoice_number'],
+    on_schema_change='fail',
+    post_hook="{{ spendkoll_delete_postings_without_lines() }}",
+) }}
 with lines as (
     select
         supplier_key,
@@ -21,7 +32,17 @@ with lines as (
         account,
         amount
     from {{ ref('fct_spend') }}
-    where supplier_key is not null and invoice_number is not null
+    where
+        supplier_key is not null and invoice_number is not null
+        {%- if is_incremental() %}
+            and (supplier_key, invoice_number) in (
+                select
+                    built.supplier_key,
+                    built.invoice_number
+                from {{ ref('fct_spend') }} as built
+                where built.built_at = {{ spendkoll_built_at() }}
+            )
+        {%- endif %}
 ),
 
 postings as (
