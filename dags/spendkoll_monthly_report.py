@@ -1,5 +1,5 @@
 """Airflow DAG spendkoll_monthly_report: the monthly report per org unit, after month close."""
 
-from spendkoll.orchestration.report_dag import monthly_report_dag
+from spendkoll.orchestration.report_dag import monthly_report_dags
 
-dag = monthly_report_dag()
+globals().update(monthly_report_dags())

@@ -24,6 +24,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from spendkoll.demo.generator import DemoSpec, generate
 
     data = _data(args)
+    if getattr(args, "organisations", None):
+        return _generate_organisations(args, data)
     spec = DemoSpec(lines=args.lines, first_year=args.first_year, years=args.years, seed=args.seed)
     t = time.perf_counter()
     summary = generate(data.landing, data.demo_answers, spec)
@@ -36,6 +38,29 @@ def cmd_generate(args: argparse.Namespace) -> int:
         f"{data.demo_answers / 'miscoded.csv'}, {summary['malformed_rows']} malformed rows "
         f"for the quarantine in {data.demo_answers / 'quarantine_expected.csv'}"
     )
+    return 0
+
+
+def _generate_organisations(args: argparse.Namespace, base: DataDir) -> int:
+    """Each organisation's demo landing files in its own data directory, with the
+    seed and size of its ``[organisation.demo]`` table (else the command's)."""
+    from spendkoll.demo.generator import DemoSpec, generate
+    from spendkoll.organisations import load_organisations
+
+    for org in load_organisations(Path(args.organisations)):
+        data = DataDir(org.data_root(base.root)).ensure()
+        spec = DemoSpec(
+            lines=org.demo.get("lines", args.lines),
+            first_year=org.demo.get("first_year", args.first_year),
+            years=org.demo.get("years", args.years),
+            seed=org.demo.get("seed", args.seed),
+        )
+        summary = generate(data.landing, data.demo_answers, spec)
+        print(
+            f"{org.id} ({org.name}): {summary['lines']:,} ledger lines, "
+            f"{summary['suppliers']:,} suppliers, {summary['contracts']} contracts, "
+            f"{summary['ecommerce_orders']:,} e-commerce orders in {data.landing}"
+        )
     return 0
 
 
@@ -344,6 +369,15 @@ def cmd_airflow_standalone(args: argparse.Namespace) -> int:
     os.execve(airflow_bin, [airflow_bin, "standalone"], env)
 
 
+def cmd_airflow_pools(args: argparse.Namespace) -> int:
+    from spendkoll.orchestration.local_airflow import set_pools, warehouse_pools
+
+    set_pools(dict(os.environ))
+    for name in warehouse_pools():
+        print(f"pool {name}: 1 slot")
+    return 0
+
+
 def _iso_date(text: str) -> str:
     try:
         return date.fromisoformat(text).isoformat()
@@ -363,6 +397,12 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=int, default=2017)
     g.add_argument("--first-year", type=int, default=2024)
     g.add_argument("--years", type=int, default=2)
+    g.add_argument(
+        "--organisations",
+        metavar="FILE",
+        help="an organisations file: write every organisation's demo files under "
+        "<data>/orgs/<id>/ (its [organisation.demo] seed and lines)",
+    )
     g.set_defaults(func=cmd_generate)
 
     ld = sub.add_parser("load", help="load landing files into the warehouse")
@@ -507,6 +547,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     cd.set_defaults(func=cmd_check_deployment)
 
+    ap = sub.add_parser(
+        "airflow-pools",
+        help="create the warehouse pools (one slot per organisation's warehouse) in Airflow",
+    )
+    ap.set_defaults(func=cmd_airflow_pools)
     a = sub.add_parser("airflow-standalone", help="start Airflow standalone on the data dir")
     a.set_defaults(func=cmd_airflow_standalone)
     return p

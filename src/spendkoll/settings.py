@@ -10,6 +10,7 @@ and a test fails when code reads a ``SPENDKOLL_*`` variable it does not list.
 from __future__ import annotations
 
 import functools
+import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -58,6 +59,24 @@ def _emails(value: str) -> tuple[str, ...]:
 
 def _text(value: str) -> str:
     return value
+
+
+def _lang(value: str) -> str:
+    if value not in ("sv", "en"):
+        raise ValueError(value)
+    return value
+
+
+def _json_object(value: str) -> dict[str, Any]:
+    if not value:
+        return {}
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError:
+        raise ValueError(value) from None
+    if not isinstance(parsed, dict):
+        raise ValueError(value)
+    return parsed
 
 
 VARIABLES: tuple[Variable, ...] = (
@@ -197,6 +216,86 @@ VARIABLES: tuple[Variable, ...] = (
         "The largest absolute line amount the raw checks accept.",
     ),
     Variable(
+        "SPENDKOLL_ORGANISATIONS",
+        "organisations",
+        "",
+        _path,
+        "a TOML file",
+        "The organisations file of an installation serving several organisations "
+        "(`spendkoll.organisations`): the DAGs fan out per organisation, each with its "
+        "own data directory under `<data>/orgs/<id>`. Unset: one organisation.",
+    ),
+    Variable(
+        "SPENDKOLL_ORG_ID",
+        "org_id",
+        "",
+        _text,
+        "an organisation id of the organisations file",
+        "Set by spendkoll while a task works for one organisation. Not set by hand.",
+    ),
+    Variable(
+        "SPENDKOLL_ORG_NAME",
+        "org_name",
+        "",
+        _text,
+        "a name",
+        "The organisation's name in the reports. Set from the organisations file.",
+    ),
+    Variable(
+        "SPENDKOLL_REPORT_LANG",
+        "report_lang",
+        "sv",
+        _lang,
+        "sv or en",
+        "The language of the scheduled monthly report and the comparison pages.",
+    ),
+    Variable(
+        "SPENDKOLL_DBT_VARS",
+        "dbt_vars",
+        "",
+        _json_object,
+        'a JSON object of the project\'s vars, e.g. {"spendkoll_small_invoice_limit": 5000}',
+        "Values of the dbt project's vars for this organisation (set from the "
+        "organisations file). A changed value makes the next night a full rebuild.",
+    ),
+    Variable(
+        "SPENDKOLL_SEEDS",
+        "seeds",
+        "",
+        _path,
+        "a directory of seed CSV files",
+        "CSV files that replace the dbt project's seeds of the same name (an "
+        "organisation's own org units, thresholds or account rules).",
+    ),
+    Variable(
+        "SPENDKOLL_RETRY_DELAY_SECONDS",
+        "retry_delay_seconds",
+        "300",
+        _int_in(1, 86400),
+        "seconds from 1 to 86400",
+        "How long Airflow waits before retrying a failed task (e.g. after a worker died).",
+    ),
+    Variable(
+        "SPENDKOLL_WORKER_CONCURRENCY",
+        "worker_concurrency",
+        "4",
+        _int_in(1, 64),
+        "an integer from 1 to 64",
+        "Deployment (`.env`): tasks each Celery worker runs at once "
+        "(`AIRFLOW__CELERY__WORKER_CONCURRENCY`); each organisation's pool still "
+        "lets one task at a time write its warehouse.",
+    ),
+    Variable(
+        "SPENDKOLL_HEARTBEAT_TIMEOUT_SECONDS",
+        "heartbeat_timeout_seconds",
+        "300",
+        _int_in(10, 86400),
+        "seconds from 10 to 86400",
+        "Deployment (`.env`): a task whose worker died is failed, then retried on "
+        "another worker, after this many seconds without a heartbeat "
+        "(`AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT`).",
+    ),
+    Variable(
         "SPENDKOLL_WAREHOUSE",
         "warehouse",
         "",
@@ -204,6 +303,15 @@ VARIABLES: tuple[Variable, ...] = (
         "a DuckDB file",
         "Set by spendkoll for dbt (`profiles.yml`): the warehouse of the data "
         "directory. Not set by hand.",
+    ),
+    Variable(
+        "SPENDKOLL_SEED_DIR",
+        "seed_dir",
+        "",
+        _path,
+        "a directory",
+        "Set by spendkoll for dbt (`dbt_project.yml`) when `SPENDKOLL_SEEDS` replaces "
+        "seeds. Not set by hand.",
     ),
     Variable(
         "SPENDKOLL_FAULT_POINT",
@@ -234,7 +342,17 @@ class Settings:
     first_fiscal_year: int
     last_fiscal_year: int
     max_line_amount: float
+    organisations: Path | None
+    org_id: str
+    org_name: str
+    report_lang: str
+    dbt_vars: dict[str, Any]
+    seeds: Path | None
+    retry_delay_seconds: int
+    worker_concurrency: int
+    heartbeat_timeout_seconds: int
     warehouse: Path | None
+    seed_dir: Path | None
     fault_point: str
 
 

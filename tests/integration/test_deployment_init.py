@@ -1,10 +1,12 @@
 """The compose file's airflow-init steps, run for real on a throwaway SQLite
 metadata database: the settings check refuses the placeholders, then the FAB
 auth manager's database and admin user are created (issue 13, deployment
-defaults). The full stack on PostgreSQL and Celery is issue 16's test."""
+defaults) and the warehouse pools, one per organisation served (issue 16). The
+full stack on PostgreSQL and Celery is issue 16's test."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -35,7 +37,11 @@ def test_airflow_init_refuses_placeholders_then_creates_the_fab_admin(tmp_path: 
     # the init steps that run as the airflow user, without su (no root here)
     steps = [line.strip() for line in init.splitlines() if line.strip().startswith("su airflow")]
     steps = [s.split(" -c ", 1)[1].strip()[1:-1].replace("$$", "$") for s in steps]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("AIRFLOW") and k != "SPENDKOLL_ORGANISATIONS"
+    }
     env.update(
         {
             "AIRFLOW_HOME": str(tmp_path / "airflow"),
@@ -70,6 +76,15 @@ def test_airflow_init_refuses_placeholders_then_creates_the_fab_admin(tmp_path: 
         assert proc.returncode == 0, (step, proc.stdout[-2000:], proc.stderr[-2000:])
     users = run("airflow users list -o plain", good)
     assert "admin" in users.stdout and "Admin" in users.stdout
+    assert "spendkoll airflow-pools" in steps
+    assert "spendkoll_warehouse" in run("airflow pools list -o plain", good).stdout.split()
     # a second init (a restart) leaves the admin as it is
     for step in steps:
         assert run(step, good).returncode == 0, step
+    # with an organisations file, one one-slot pool per organisation
+    orgs = dict(good, SPENDKOLL_ORGANISATIONS=str(ROOT / "include" / "organisations" / "demo.toml"))
+    proc = run("spendkoll airflow-pools", orgs)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    pools = {p["pool"]: p for p in json.loads(run("airflow pools list -o json", good).stdout)}
+    for org in ("region_norr", "kommun_ost", "kommun_vast"):
+        assert int(pools[f"spendkoll_warehouse__{org}"]["slots"]) == 1, org

@@ -24,9 +24,11 @@ def test_compose_services_turn_telemetry_off_and_use_the_lock_built_image():
     common = compose["x-spendkoll-common"]
     for key, value in DEPLOY_SWITCHES.items():
         assert str(common["environment"][key]) == value, key
-    assert common["environment"]["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
+    assert common["environment"]["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
     assert {
         "postgres",
+        "redis",
+        "worker",
         "airflow-init",
         "api-server",
         "scheduler",

@@ -12,7 +12,9 @@ from spendkoll.settings import VARIABLES, settings
 
 # Variables only the test suite reads (conftest), not the product.
 TEST_ONLY = {"SPENDKOLL_HYPOTHESIS_PROFILE"}
-NAME = re.compile(r"SPENDKOLL_[A-Z_]+")
+# (an organisation's key is the Airflow Variable AIRFLOW_VAR_SPENDKOLL_PSEUDONYM_KEY_<ID>,
+# named by the organisations file: Airflow's name, not a spendkoll setting)
+NAME = re.compile(r"(?<!AIRFLOW_VAR_)SPENDKOLL_[A-Z_]+")
 
 
 def _product_files():

@@ -10,24 +10,37 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import DAG, Asset, task
 
 from spendkoll.logs import stage
 from spendkoll.orchestration.alerts import failure_callbacks
-from spendkoll.orchestration.assets import WAREHOUSE_POOL, raw_asset_uri
+from spendkoll.orchestration.assets import (
+    dag_id,
+    org_tags,
+    organisations_to_serve,
+    raw_asset_name,
+    raw_asset_uri,
+    warehouse_pool,
+)
 from spendkoll.settings import settings
+
+if TYPE_CHECKING:
+    from spendkoll.organisations import Organisation
 
 log = logging.getLogger(__name__)
 
-DEFAULT_ARGS: dict[str, Any] = {
-    "owner": "spendkoll",
-    # Retries are for passing trouble (the warehouse busy, a disk full); a bad
-    # file fails at once.  The demo sets SPENDKOLL_TASK_RETRIES=0.
-    "retries": settings().task_retries,
-    "retry_delay": timedelta(minutes=5),
-}
+
+def default_args() -> dict[str, Any]:
+    return {
+        "owner": "spendkoll",
+        # Retries are for passing trouble (a worker lost, the disk full); a bad
+        # file fails at once.  The demo sets SPENDKOLL_TASK_RETRIES=0.
+        "retries": settings().task_retries,
+        "retry_delay": timedelta(seconds=settings().retry_delay_seconds),
+        "on_failure_callback": failure_callbacks(),
+    }
 
 
 def load_summary(source: str, optional: bool = False) -> dict[str, Any]:
@@ -73,25 +86,45 @@ def load_summary(source: str, optional: bool = False) -> dict[str, Any]:
     }
 
 
-def load_dag(source: str, schedule: str, doc_md: str, optional: bool = False) -> DAG:
+def load_dag(
+    source: str,
+    schedule: str,
+    doc_md: str,
+    optional: bool = False,
+    org: Organisation | None = None,
+) -> DAG:
+    """The load DAG of one source for one organisation (None: the single one)."""
+    from spendkoll.organisations import activated
+
     with DAG(
-        dag_id=f"spendkoll_load_{source}",
+        dag_id=dag_id(f"load_{source}", org),
         schedule=schedule,
         start_date=datetime(2024, 1, 1),
         catchup=False,
         max_active_runs=1,
-        default_args={**DEFAULT_ARGS, "on_failure_callback": failure_callbacks()},
-        tags=["spendkoll", "load", source],
-        doc_md=doc_md,
+        default_args=default_args(),
+        tags=["spendkoll", "load", source, *org_tags(org)],
+        doc_md=doc_md + (f"\n\nOrganisation: **{org.name}** ({org.org_number})." if org else ""),
     ) as dag:
 
         @task(
             task_id=f"load_{source}",
-            pool=WAREHOUSE_POOL,
-            outlets=[Asset(name=f"spendkoll_raw_{source}", uri=raw_asset_uri(source))],
+            pool=warehouse_pool(org),
+            outlets=[Asset(name=raw_asset_name(source, org), uri=raw_asset_uri(source, org))],
         )
         def load() -> dict[str, Any]:
-            return load_summary(source, optional)
+            with activated(org):
+                return load_summary(source, optional)
 
         load()
     return dag
+
+
+def load_dags(source: str, schedule: str, doc_md: str, optional: bool = False) -> dict[str, DAG]:
+    """The source's load DAG for every organisation served, by DAG id."""
+    return {
+        d.dag_id: d
+        for d in (
+            load_dag(source, schedule, doc_md, optional, org) for org in organisations_to_serve()
+        )
+    }

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from spendkoll.keys import ENV_VAR
-from spendkoll.orchestration.assets import WAREHOUSE_POOL
+from spendkoll.orchestration.assets import organisations_to_serve, warehouse_pool
 from spendkoll.paths import DataDir, project_root
 from spendkoll.runtime import disable_telemetry
 
@@ -83,8 +83,34 @@ def setup_airflow(env: dict[str, str]) -> None:
     """Metadata database, the single-writer pool, and the DAGs serialised."""
     Path(env["AIRFLOW_HOME"]).mkdir(parents=True, exist_ok=True)
     airflow(env, "db", "migrate")
-    airflow(env, "pools", "set", WAREHOUSE_POOL, "1", "spendkoll: one DuckDB writer at a time")
+    set_pools(env)
     airflow(env, "dags", "reserialize")
+
+
+def warehouse_pools() -> dict[str, dict[str, Any]]:
+    """One one-slot pool per warehouse (per organisation served), as `airflow pools
+    import` reads them."""
+    return {
+        warehouse_pool(org): {
+            "slots": 1,
+            "description": "spendkoll: one DuckDB writer at a time"
+            + (f" ({org.name})" if org else ""),
+            "include_deferred": False,
+        }
+        for org in organisations_to_serve()
+    }
+
+
+def set_pools(env: dict[str, str]) -> None:
+    """Create or update the warehouse pools in Airflow's metadata database."""
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(warehouse_pools(), f)
+    try:
+        airflow(env, "pools", "import", f.name)
+    finally:
+        Path(f.name).unlink(missing_ok=True)
 
 
 class DagRunFailed(RuntimeError):

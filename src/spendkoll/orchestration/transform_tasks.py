@@ -8,21 +8,40 @@ so nothing after it runs and the last published snapshot stays.
 
 from __future__ import annotations
 
+import functools
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow.sdk.exceptions import AirflowFailException
 
+from spendkoll.organisations import activated
 from spendkoll.paths import DataDir
 from spendkoll.settings import settings
 
+if TYPE_CHECKING:
+    from spendkoll.organisations import Organisation
+
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+def as_organisation(body: Callable[..., T]) -> Callable[..., T]:
+    """Run a task body as the organisation given as ``org`` (None: the single one)."""
+
+    @functools.wraps(body)
+    def run(*args: Any, org: Organisation | None = None) -> T:
+        with activated(org):
+            return body(*args)
+
+    return run
 
 
 def rule_set() -> str:
     return settings().rule_set
 
 
+@as_organisation
 def validate_raw() -> str:
     """The raw suites on the files loaded since the last validation."""
     from spendkoll.quality.validation import Validator
@@ -36,6 +55,7 @@ def validate_raw() -> str:
     return report.summary()
 
 
+@as_organisation
 def dbt_build() -> dict[str, Any]:
     """Source freshness and ``dbt build`` (models, snapshots, seeds, tests) in one dbt
     process; dbt's line per node and a summary with the slowest nodes go to the log."""
@@ -56,6 +76,7 @@ def dbt_build() -> dict[str, Any]:
     return night.summary()
 
 
+@as_organisation
 def validate_marts() -> str:
     """The marts suites, then the controller's report (written whatever the verdict)."""
     from spendkoll.quality.report import build_report
@@ -74,6 +95,7 @@ def validate_marts() -> str:
     return report.summary()
 
 
+@as_organisation
 def publish_marts(night: dict[str, Any]) -> dict[str, Any]:
     """The read-only snapshot and Parquet files for BI tools; the Asset event's extra
     carries the night's figures, so the run shows in the Assets view."""

@@ -269,7 +269,7 @@ def generate_monthly_reports(
             raise ConfigError(f"no spend in {period} in the published marts")
         wanted = [(u, n) for u, n in all_units if units is None or u in units]
         reports = []
-        org_name = LABELS[lang]["org"]
+        org_name = settings().org_name or LABELS[lang]["org"]
         for unit_id, unit_name in [(ORGANISATION, org_name), *wanted]:
             page = render_unit(con, unit_id, unit_name, period, lang, target)
             name = "index.html" if unit_id == ORGANISATION else f"{_slug(unit_id)}.html"

@@ -42,7 +42,48 @@ def dbt_env(data: DataDir) -> dict[str, str]:
             "SPENDKOLL_WAREHOUSE": str(data.warehouse),
         }
     )
+    seeds = seed_dir(data)
+    if seeds is not None:
+        env["SPENDKOLL_SEED_DIR"] = str(seeds)
+    else:
+        env.pop("SPENDKOLL_SEED_DIR", None)
     return env
+
+
+def seed_dir(data: DataDir) -> Path | None:
+    """The seeds dbt loads when ``SPENDKOLL_SEEDS`` replaces some (None: the project's).
+
+    The project's seed files with the organisation's files of the same name put
+    in their place, copied to ``<data>/dbt/seeds`` (dbt reads one seed path: two
+    files of one name would be two seeds). A file with no project seed of its
+    name is refused, so a misspelt override does not pass unnoticed.
+    """
+    import shutil
+
+    from spendkoll.errors import ConfigError
+    from spendkoll.settings import settings
+
+    overrides = settings().seeds
+    if overrides is None:
+        return None
+    project = dbt_project_dir() / "seeds"
+    names = {p.name for p in project.glob("*.csv")}
+    given = sorted(overrides.glob("*.csv"))
+    unknown = [p.name for p in given if p.name not in names]
+    if unknown:
+        raise ConfigError(
+            f"{overrides}: {', '.join(unknown)}: no seed of that name in the project "
+            f"(expected some of {', '.join(sorted(names))})"
+        )
+    out = data.root / "dbt" / "seeds"
+    staging = out.with_name("seeds.new")
+    shutil.rmtree(staging, ignore_errors=True)
+    shutil.copytree(project, staging)
+    for p in given:
+        shutil.copyfile(p, staging / p.name)
+    shutil.rmtree(out, ignore_errors=True)
+    staging.rename(out)
+    return out
 
 
 def run_dbt(

@@ -149,7 +149,10 @@ def build_night(
     target.mkdir(parents=True, exist_ok=True)
     summary_path = target / SUMMARY_FILE
     summary_path.unlink(missing_ok=True)
-    all_vars = dict(dbt_vars or {})
+    from spendkoll.settings import settings
+
+    # the organisation's vars (SPENDKOLL_DBT_VARS), then the caller's
+    all_vars = {**settings().dbt_vars, **(dbt_vars or {})}
     if rule_set:
         all_vars["spendkoll_rule_set"] = rule_set
     request = {
