@@ -69,13 +69,14 @@ def comparison_dags() -> dict[str, DAG]:
             log.info(
                 "comparison: %d fiscal years, %d rows, %d pages",
                 len(result.fiscal_years),
-                result.rows,
+                len(result.rows),
                 len(result.pages),
             )
             return {
                 "fiscal_years": list(result.fiscal_years),
-                "rows": result.rows,
+                "rows": len(result.rows),
                 "pages": len(result.pages),
+                "skipped": list(result.skipped),
             }
 
         compare()
