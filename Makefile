@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.spendkoll-installed
 export DO_NOT_TRACK := 1
 
-.PHONY: venv demo test test-fast lint airflow lock clean browser bench
+.PHONY: venv demo test test-fast test-deployment lint airflow lock clean browser services bench
 
 venv: $(STAMP)
 
@@ -31,8 +31,16 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; }
 
+## Debian's PostgreSQL and Redis for the deployment test (the metadata database and the
+## Celery broker of the compose file's stack; installed once, as root or through sudo;
+## the test starts throwaway instances of its own, never the system services).
+services:
+	@{ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v redis-server >/dev/null 2>&1; } || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq postgresql redis-server; }
+
 ## The whole test suite, slow end-to-end tests included (this is what CI runs).
-test: venv browser lint
+test: venv browser services lint
 	$(BIN)/pytest -n 2 --dist loadgroup
 
 ## Lint: ruff (rules and format), mypy, and sqlfluff on the dbt project (.sqlfluff).
@@ -47,6 +55,11 @@ lint: venv
 SIZE ?= 1000000
 bench: venv
 	$(BIN)/python -m spendkoll.bench --size $(SIZE)
+
+## The production stack for real: PostgreSQL, Redis, Airflow's services and two Celery
+## workers, three organisations, workers killed mid-task (also part of `make test`).
+test-deployment: venv services
+	$(BIN)/pytest -p no:cacheprovider tests/integration/test_deployment_stack.py
 
 ## Unit tests only.
 test-fast: venv

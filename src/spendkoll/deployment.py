@@ -62,6 +62,43 @@ def deployment_problems(env: Mapping[str, str] | None = None) -> list[str]:
                 "AIRFLOW_FERNET_KEY is not a valid Fernet key (32 url-safe "
                 f"base64-encoded bytes): make one with `{MAKE_FERNET}`"
             )
+    return problems + organisation_key_problems(env)
+
+
+def organisation_key_problems(env: Mapping[str, str]) -> list[str]:
+    """With an organisations file: each organisation's key, where the environment
+    gives it (``AIRFLOW_VAR_<SECRET>``; a secrets backend may hold it instead), is
+    no placeholder, long enough and its own."""
+    path = env.get("SPENDKOLL_ORGANISATIONS", "").strip()
+    if not path:
+        return []
+    from pathlib import Path
+
+    from spendkoll.organisations import load_organisations
+
+    try:
+        orgs = load_organisations(Path(path))
+    except ConfigError as exc:
+        return [f"SPENDKOLL_ORGANISATIONS: {exc}"]
+    problems = []
+    seen: dict[str, str] = {}
+    for org in orgs:
+        name = f"AIRFLOW_VAR_{org.pseudonym_key_secret.upper()}"
+        value = env.get(name, "")
+        if not value:
+            continue
+        if PLACEHOLDER in value.upper():
+            problems.append(f"{name} (the key of {org.id}) is still the placeholder {PLACEHOLDER}")
+        elif len(value) < PSEUDONYM_MIN_LENGTH:
+            problems.append(
+                f"{name} (the key of {org.id}) is shorter than {PSEUDONYM_MIN_LENGTH} characters"
+            )
+        elif value in seen:
+            problems.append(
+                f"{name}: {org.id} has the same key as {seen[value]}: each organisation needs "
+                "its own, or one person gets one pseudonym in both"
+            )
+        seen.setdefault(value, org.id)
     return problems
 
 

@@ -28,11 +28,68 @@ def test_the_load_dags_are_found(dagbag):
     } <= set(dagbag.dag_ids)
 
 
-def test_every_dag_file_is_found_by_safe_mode(dagbag):
-    """Airflow skips files without the words 'airflow' and 'dag'; none may be lost."""
+def test_every_dag_file_is_found_by_safe_mode(dagbag, dagbag_orgs):
+    """Airflow skips files without the words 'airflow' and 'dag'; none may be lost
+    (the comparison's file holds a DAG only with two organisations or more)."""
     files = {p.name for p in (ROOT / "dags").glob("*.py")}
-    found = {p.rsplit("/", 1)[-1] for p in (d.fileloc for d in dagbag.dags.values())}
-    assert files == found
+    for bag, expected in ((dagbag, files - {"spendkoll_comparison.py"}), (dagbag_orgs, files)):
+        found = {p.rsplit("/", 1)[-1] for p in (d.fileloc for d in bag.dags.values())}
+        assert found == expected
+
+
+@pytest.fixture(scope="module")
+def dagbag_orgs():
+    """The DAGs as an installation of the three demo organisations parses them."""
+    import os
+
+    from airflow.models import DagBag
+
+    before = os.environ.get("SPENDKOLL_ORGANISATIONS")
+    os.environ["SPENDKOLL_ORGANISATIONS"] = str(ROOT / "include/organisations/demo.toml")
+    try:
+        return DagBag(dag_folder=str(ROOT / "dags"))
+    finally:
+        if before is None:
+            del os.environ["SPENDKOLL_ORGANISATIONS"]
+        else:
+            os.environ["SPENDKOLL_ORGANISATIONS"] = before
+
+
+ORGS = ("region_norr", "kommun_ost", "kommun_vast")
+
+
+def test_the_dags_fan_out_per_organisation_each_on_its_own_pool_and_assets(dagbag_orgs):
+    assert dagbag_orgs.import_errors == {}
+    kinds = ("load_ledger", "load_contracts", "load_ecommerce", "load_dq_decisions")
+    kinds += ("transform", "monthly_report")
+    assert set(dagbag_orgs.dag_ids) == {f"spendkoll_{k}__{o}" for k in kinds for o in ORGS} | {
+        "spendkoll_comparison"
+    }
+    for org in ORGS:
+        pool = f"spendkoll_warehouse__{org}"
+        load = dagbag_orgs.dags[f"spendkoll_load_ledger__{org}"]
+        assert f"org:{org}" in load.tags
+        [task] = load.tasks
+        assert task.pool == pool
+        assert [o.uri for o in task.outlets] == [f"spendkoll://{org}/warehouse/raw/ledger"]
+        transform = dagbag_orgs.dags[f"spendkoll_transform__{org}"]
+        assert {t.pool for t in transform.tasks} == {pool}
+        uris = {a.uri for a in transform.timetable.asset_condition.objects}
+        assert uris == {
+            f"spendkoll://{org}/warehouse/raw/{s}" for s in ("ledger", "contracts", "ecommerce")
+        }
+        publish = transform.get_task("publish_marts")
+        assert [o.uri for o in publish.outlets] == [f"spendkoll://{org}/warehouse/marts"]
+        report = dagbag_orgs.dags[f"spendkoll_monthly_report__{org}"]
+        assert {a.uri for a in report.timetable.asset_condition.objects} == {
+            f"spendkoll://{org}/warehouse/marts"
+        }
+    assert dagbag_orgs.dags["spendkoll_monthly_report__kommun_vast"].params["lang"] == "en"
+    comparison = dagbag_orgs.dags["spendkoll_comparison"]
+    condition = comparison.timetable.asset_condition
+    assert type(condition).__name__ == "AssetAny"
+    assert {a.uri for a in condition.objects} == {f"spendkoll://{o}/warehouse/marts" for o in ORGS}
+    assert all(t.pool == "default_pool" for t in comparison.tasks)
 
 
 @pytest.mark.parametrize(
@@ -100,7 +157,9 @@ def test_schedules(dagbag):
 def test_monthly_report_dag(dagbag):
     dag = dagbag.dags["spendkoll_monthly_report"]
     assert "spendkoll" in dag.tags and dag.doc_md and dag.max_active_runs == 1
-    assert dag.timetable.expression == "0 6 5 * *"  # day 5 at 06:00, after month close
+    # day 5 at 06:00, after month close, and after every publication of the marts
+    assert dag.timetable.timetable.expression == "0 6 5 * *"
+    assert {a.uri for a in dag.timetable.asset_condition.objects} == {"spendkoll://warehouse/marts"}
     assert set(dag.params) == {"month", "lang"}
     assert dag.params["lang"] == "sv" and dag.params["month"] == ""
     [task] = dag.tasks

@@ -591,15 +591,24 @@ def run_night_on_stack(
             finished = {d for d, s in rows if s in ("success", "failed")}
             return set(transforms) <= finished
 
-        stack.wait_for("every organisation's transform", done, timeout, every=2)
+        sampler = _MemorySampler(stack)
+        sampler.start()
+        try:
+            stack.wait_for("every organisation's transform", done, timeout, every=2)
+        finally:
+            sampler.stop()
         night = time.monotonic() - t0
         runs = stack.query(
             "select dag_id, state, extract(epoch from end_date - start_date) from dag_run "
             "where dag_id like 'spendkoll_%%' order by dag_id"
         )
+        disk = {o: _du(data / "orgs" / o) for o in org_ids}
         return {
             "ok": all(s == "success" for d, s, _ in runs),
             "workers": workers,
+            "worker_concurrency": int(stack.env["AIRFLOW__CELERY__WORKER_CONCURRENCY"]),
+            "peak_workers_rss_gib": round(sampler.peak / 2**30, 2),
+            "disk_per_organisation_mib": {o: round(b / 2**20, 1) for o, b in disk.items()},
             "organisations": list(org_ids),
             "stack_start_seconds": round(up, 1),
             "night_seconds": round(night, 1),
@@ -607,6 +616,44 @@ def run_night_on_stack(
         }
     finally:
         stack.stop()
+
+
+class _MemorySampler:
+    """The peak of the workers' resident memory, their task and dbt processes included."""
+
+    def __init__(self, stack: Stack, every: float = 0.5) -> None:
+        import threading
+
+        self.stack, self.every, self.peak = stack, every, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        import psutil
+
+        while not self._stop.is_set():
+            total = 0
+            for name, service in list(self.stack.services.items()):
+                if not name.startswith("w"):
+                    continue
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    root = psutil.Process(service.proc.pid)
+                    for p in [root, *root.children(recursive=True)]:
+                        with contextlib.suppress(psutil.NoSuchProcess):
+                            total += p.memory_info().rss
+            self.peak = max(self.peak, total)
+            self._stop.wait(self.every)
+
+
+def _du(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file() and not p.is_symlink())
 
 
 if __name__ == "__main__":
