@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.spendkoll-installed
 export DO_NOT_TRACK := 1
 
-.PHONY: venv demo test test-fast test-deployment lint airflow lock clean browser services bench
+.PHONY: venv demo test test-fast test-deployment bench-deployment lint airflow lock clean browser services bench
 
 venv: $(STAMP)
 
@@ -60,6 +60,12 @@ bench: venv
 ## workers, three organisations, workers killed mid-task (also part of `make test`).
 test-deployment: venv services
 	$(BIN)/pytest -p no:cacheprovider tests/integration/test_deployment_stack.py
+
+## A night of the three demo organisations under the real scheduler (the stack of
+## test-deployment) with WORKERS Celery workers; prints the figures as JSON.
+WORKERS ?= 2
+bench-deployment: venv services
+	$(BIN)/python -m spendkoll.orchestration.stack --workers $(WORKERS)
 
 ## Unit tests only.
 test-fast: venv

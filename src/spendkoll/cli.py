@@ -390,6 +390,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--data-dir", help="runtime data directory (default $SPENDKOLL_DATA_DIR or var/)"
     )
+    p.add_argument(
+        "--org",
+        metavar="ID",
+        help="work as this organisation of $SPENDKOLL_ORGANISATIONS: its data directory "
+        "<data>/orgs/<id>, sources, rule set, dbt vars, seeds and key",
+    )
     sub = p.add_subparsers(dest="command", required=True)
 
     g = sub.add_parser("generate", help="write the demo region's landing files")
@@ -563,6 +569,13 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     configure()
     try:
+        if args.org:
+            from spendkoll.organisations import activated, by_id
+
+            base = Path(args.data_dir).resolve() if args.data_dir else DataDir.from_env().root
+            args.data_dir = None  # the organisation's own directory, under the base
+            with activated(by_id(args.org), base):
+                return int(args.func(args))
         return int(args.func(args))
     except SpendkollError as exc:
         print(f"spendkoll: {exc}", file=sys.stderr)

@@ -152,3 +152,17 @@ def test_check_deployment_refuses_shared_or_placeholder_organisation_keys() -> N
     env["AIRFLOW_VAR_SPENDKOLL_PSEUDONYM_KEY_KOMMUN_OST"] = "o" * 32
     env["AIRFLOW_VAR_SPENDKOLL_PSEUDONYM_KEY_KOMMUN_VAST"] = "v" * 32
     assert organisation_key_problems(env) == []
+
+
+def test_the_command_line_works_as_one_organisation(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from spendkoll.cli import main
+
+    monkeypatch.setenv("SPENDKOLL_ORGANISATIONS", str(DEMO))
+    monkeypatch.setenv("AIRFLOW_VAR_SPENDKOLL_PSEUDONYM_KEY_KOMMUN_OST", "ost-own-key-0123456789")
+    assert main(["--data-dir", str(tmp_path), "--org", "kommun_ost", "status"]) == 0
+    assert (tmp_path / "orgs" / "kommun_ost" / "landing").is_dir()
+    assert not (tmp_path / "landing").exists()
+    assert main(["--data-dir", str(tmp_path), "--org", "nobody", "status"]) == 1
+    assert "no organisation 'nobody'" in capsys.readouterr().err
