@@ -255,7 +255,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     setup_airflow(env)
     today = date.today().isoformat()
     failed: list[str] = []
-    dags = [f"spendkoll_load_{s}" for s in LOAD_SOURCES] + ["spendkoll_transform"]
+    # the register is a weekly snapshot; the demo's first night loads it too
+    dags = [f"spendkoll_load_{s}" for s in LOAD_SOURCES]
+    dags += ["spendkoll_load_supplier_register", "spendkoll_transform"]
     print(
         f"the night's DAGs for {today}, one after the other in one Airflow process "
         "(DAG.test, as `airflow dags test` runs each) ...",

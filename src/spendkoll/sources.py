@@ -4,7 +4,8 @@ A sources file is TOML with one ``[[source]]`` table per source::
 
     [[source]]
     name = "ledger"                 # also the landing sub-directory
-    kind = "ledger"                 # ledger | contracts | ecommerce | dq_decisions
+    kind = "ledger"                 # ledger | contracts | ecommerce | dq_decisions |
+                                    #   supplier_register
     format = "leverantorsreskontra" # see FORMATS
     pattern = "*.csv"
     replace = "month"               # month | day | file: what a re-delivery replaces:
@@ -13,7 +14,8 @@ A sources file is TOML with one ``[[source]]`` table per source::
                                     #   day: every posting day the file has rows on;
                                     #   file: the earlier delivery with the same file name;
                                     #   snapshot: everything loaded before from this source
-                                    #     (the default for contract registers).
+                                    #     (the default for contract registers, and the
+                                    #     only scope of the supplier register).
     encoding = "cp1252"             # optional: detected when absent
     delimiter = ";"                 # optional: detected when absent
     decimal = ","                   # optional: detected when absent
@@ -41,14 +43,19 @@ from typing import Any
 from spendkoll.errors import ConfigError
 from spendkoll.paths import project_root
 
-KINDS = ("ledger", "contracts", "ecommerce", "dq_decisions")
+KINDS = ("ledger", "contracts", "ecommerce", "dq_decisions", "supplier_register")
 REPLACE_SCOPES = ("month", "day", "file", "snapshot")
 DEFAULT_REPLACE = {
     "ledger": "month",
     "contracts": "snapshot",
     "ecommerce": "month",
     "dq_decisions": "none",
+    "supplier_register": "snapshot",
 }
+# The supplier register's formats (loaders/register.py), each a published layout:
+# Bolagsverket's bulk file, SCB's bulk file of legal units (juridiska enheter) and
+# SCB's size classes as an organisation buys them.
+REGISTER_FORMATS = ("bolagsverket", "scb_je", "size_class")
 
 # Fields of each kind, in the canonical file's column order.
 LEDGER_FIELDS = (
@@ -92,17 +99,21 @@ ECOMMERCE_FIELDS = (
 # The contract controller's decisions on the exceptions list (loaders/decisions.py):
 # the file's columns are found by their English or Swedish names, or mapped.
 DQ_DECISION_FIELDS = ("exception_id", "decision", "comment", "initials", "decided_on")
+# Only the size-class file's two columns can be mapped; the bulk files' layouts are fixed.
+REGISTER_FIELDS = ("supplier_id", "size_class")
 FIELDS = {
     "ledger": LEDGER_FIELDS,
     "contracts": CONTRACT_FIELDS,
     "ecommerce": ECOMMERCE_FIELDS,
     "dq_decisions": DQ_DECISION_FIELDS,
+    "supplier_register": REGISTER_FIELDS,
 }
 REQUIRED: dict[str, tuple[str, ...]] = {
     "ledger": ("account", "amount"),
     "contracts": ("contract_id", "supplier_id", "start_date", "end_date"),
     "ecommerce": ("order_id", "order_date", "supplier_id", "amount"),
     "dq_decisions": (),  # exception_id and decision are found by name in the file
+    "supplier_register": (),  # the published headers are checked by the register loader
 }
 
 # Built-in column mappings (spendkoll field -> header in the file).
@@ -139,6 +150,10 @@ PRESETS: dict[str, dict[str, Any]] = {
     "sie4": {},
     # default names (English or Swedish) are looked up by the decisions loader
     "dq_decisions": {},
+    # published layouts, checked column by column by loaders/register.py
+    "bolagsverket": {},
+    "scb_je": {},
+    "size_class": {},
 }
 FORMATS = tuple(PRESETS) + ("mapped",)
 PRESET_KIND = {
@@ -149,6 +164,9 @@ PRESET_KIND = {
     "contracts": "contracts",
     "ecommerce": "ecommerce",
     "dq_decisions": "dq_decisions",
+    "bolagsverket": "supplier_register",
+    "scb_je": "supplier_register",
+    "size_class": "supplier_register",
 }
 
 
@@ -218,7 +236,23 @@ def parse_source(raw: dict[str, Any], where: str) -> SourceConfig:
             f"{where}: kind 'dq_decisions' goes with format 'dq_decisions' "
             "(or 'mapped'), and format 'dq_decisions' with kind 'dq_decisions'"
         )
+    if (kind == "supplier_register") != (fmt in REGISTER_FORMATS):
+        raise ConfigError(
+            f"{where}: kind 'supplier_register' goes with format "
+            f"{', '.join(repr(f) for f in REGISTER_FORMATS)}, and those formats with kind "
+            "'supplier_register'"
+        )
+    if fmt in ("bolagsverket", "scb_je") and raw.get("columns"):
+        raise ConfigError(
+            f"{where}: format {fmt!r} is the publisher's fixed layout; "
+            "[source.columns] cannot be used with it"
+        )
     replace = raw.get("replace", DEFAULT_REPLACE[kind])
+    if kind == "supplier_register" and replace != "snapshot":
+        raise ConfigError(
+            f"{where}: each delivery of a register is a snapshot of the whole register "
+            "and replaces the previous one: leave out 'replace' (or set 'snapshot')"
+        )
     if kind == "dq_decisions":
         if replace != "none":
             raise ConfigError(

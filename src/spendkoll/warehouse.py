@@ -116,6 +116,61 @@ create table if not exists raw.ecommerce_order (
     invoice_number      varchar
 );
 
+-- The supplier register (kind supplier_register, issue 17): the business
+-- registers' bulk files, each delivery a snapshot replacing the previous one of
+-- its source. supplier_key is the ledger's key of the identity (an org number
+-- NNNNNN-NNNN, or a sole trader's pseudonym: the personnummer is never stored);
+-- a sole trader's name and address are not stored either.
+-- Bolagsverket's bulk file (bolagsverket_bulkfil.txt): a row per registration
+-- (identity + namnskyddslopnummer); coded suffixes ($ORGNR-IDORG, -ORGFO, -AVORG,
+-- -AVOMFO) are stripped to the code.
+create table if not exists raw.register_bolagsverket (
+    batch_id              bigint not null,
+    source_name           varchar not null,
+    source_line           bigint not null,
+    supplier_key          varchar not null,
+    identity_type         varchar not null,  -- ORGNR | PERSON | GDNR | ... (the -IDORG code)
+    name_protection_no    integer,           -- namnskyddslopnummer; null when empty
+    legal_form            varchar,           -- AB, HB, KB, E, EK, BRF, ... (-ORGFO stripped)
+    name                  varchar,           -- the first FORETAGSNAMN; null for a sole trader
+    registration_date     date,
+    deregistration_date   date,
+    deregistration_reason varchar,           -- KKAV (bankruptcy), LIAV, FUAV, ... (-AVORG stripped)
+    procedures            varchar,           -- winding-up/restructuring: 'KK:2024-06-05|...'
+    postal_code           varchar,           -- null for a sole trader
+    postal_town           varchar            -- null for a sole trader
+);
+
+-- SCB's bulk file of legal units (scb_bulkfil_JE_*.txt), a row per unit.
+create table if not exists raw.register_scb (
+    batch_id          bigint not null,
+    source_name       varchar not null,
+    source_line       bigint not null,
+    supplier_key      varchar not null,
+    is_sole_trader    boolean not null,
+    legal_form_code   varchar,   -- JurForm: 49 aktiebolag, 31 handelsbolag, 10 fysisk person, ...
+    company_status    varchar,   -- FtgStat: 0 never active, 1 active, 9 not active
+    unit_status       varchar,   -- JEStat: 1, 2 in the population, 9 left it
+    sni_1             varchar,   -- Ng1..Ng5: 5-digit industry codes, Ng1 the main one
+    sni_2             varchar,
+    sni_3             varchar,
+    sni_4             varchar,
+    sni_5             varchar,
+    name              varchar,   -- null for a sole trader
+    postal_code       varchar,   -- null for a sole trader
+    postal_town       varchar,   -- null for a sole trader
+    registered_date   date       -- RegDatKtid: when the unit entered SCB's register
+);
+
+-- SCB's size classes by employees, as bought (org number; storleksklass 0-16).
+create table if not exists raw.register_size_class (
+    batch_id      bigint not null,
+    source_name   varchar not null,
+    source_line   bigint not null,
+    supplier_key  varchar not null,
+    size_class    smallint not null  -- 0 unknown, 1 = 0 employees, 2 = 1-4, ..., 16 = 10000+
+);
+
 -- Files in a source's landing folder whose name matches none of its pattern:
 -- not loaded, reported (load summary, status, the controller's report).
 create table if not exists raw.ignored_file (
@@ -184,6 +239,10 @@ RAW_TABLES = {
     "contracts": "raw.contract",
     "ecommerce": "raw.ecommerce_order",
     "dq_decisions": "raw.dq_decision",
+    # kind supplier_register: a table per format (loaders/register.py)
+    "bolagsverket": "raw.register_bolagsverket",
+    "scb_je": "raw.register_scb",
+    "size_class": "raw.register_size_class",
 }
 
 

@@ -61,7 +61,7 @@ ORGS = ("region_norr", "kommun_ost", "kommun_vast")
 def test_the_dags_fan_out_per_organisation_each_on_its_own_pool_and_assets(dagbag_orgs):
     assert dagbag_orgs.import_errors == {}
     kinds = ("load_ledger", "load_contracts", "load_ecommerce", "load_dq_decisions")
-    kinds += ("transform", "monthly_report")
+    kinds += ("load_supplier_register", "transform", "monthly_report")
     assert set(dagbag_orgs.dag_ids) == {f"spendkoll_{k}__{o}" for k in kinds for o in ORGS} | {
         "spendkoll_comparison"
     }

@@ -45,6 +45,7 @@ from spendkoll.demo.chart_of_accounts import (
     SECONDARY,
     SUPPLIER_MIX,
 )
+from spendkoll.demo.register import RegisterActivity, write_register
 from spendkoll.ids import LEGAL_FORMS, luhn_ok
 
 MEAN_INVOICE = 20_000.0
@@ -343,6 +344,8 @@ def generate(out: Path, answers_dir: Path, spec: DemoSpec = DemoSpec()) -> dict[
     n_sup = int(np.clip(spec.lines // 40, 600, 25_000))
     sup = make_suppliers(rng, n_sup)
     contracts = make_contracts(rng, sup, spec, n_target=int(rng.integers(430, 480)))
+    # the supplier register (its own random stream): fed each month's postings
+    register = RegisterActivity.for_suppliers(sup, spec.seed)
     cost_centres = np.array(
         [f"{u}{k:02d}" for u, _ in ORG_UNITS for k in range(1, COST_CENTRES_PER_UNIT + 1)],
         dtype=object,
@@ -422,6 +425,7 @@ def generate(out: Path, answers_dir: Path, spec: DemoSpec = DemoSpec()) -> dict[
         first_day = np.datetime64(f"{year}-{month:02d}-01")
         posting = (first_day + (day - 1).astype("timedelta64[D]"))[li]
         inv_date = posting - rng.integers(1, 25, n_inv).astype("timedelta64[D]")[li]
+        register.observe(ls, posting, ids)
         ver = np.char.add(f"LF{year}{month:02d}-", np.char.zfill((li + 1).astype(str), 6))
         ver = ver.astype(object)
         desc = np.where(credit[li], "Kreditfaktura", "Leverantörsfaktura")
@@ -547,6 +551,7 @@ def generate(out: Path, answers_dir: Path, spec: DemoSpec = DemoSpec()) -> dict[
                 ecom_orders += 1
 
     _write_contracts(contract_dir / "avtalskatalog.xlsx", contracts)
+    register_summary = write_register(out, answers_dir, sup, register, spec)
     with (answers_dir / "miscoded.csv").open("w", encoding="utf-8", newline="") as f:
         w = csv.writer(f, delimiter=";")
         w.writerow(
@@ -568,6 +573,7 @@ def generate(out: Path, answers_dir: Path, spec: DemoSpec = DemoSpec()) -> dict[
         "months": len(spec.months),
         "seed": spec.seed,
         "legal_forms": {v: k for k, v in LEGAL_FORMS.items()},
+        "register": register_summary,
     }
     (answers_dir / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     return summary

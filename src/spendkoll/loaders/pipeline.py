@@ -264,6 +264,21 @@ def mask_free_text(con: duckdb.DuckDBPyConnection, table: str, batch_id: int, ke
     return changed
 
 
+def mask_quarantine(con: duckdb.DuckDBPyConnection, batch_id: int) -> None:
+    """Quarantined values and reasons of a batch (a broken line is quoted whole):
+    every run shaped like a personnummer hidden."""
+    for line, col, value, why in con.execute(
+        "select line, column_name, value, reason from raw.quarantine where batch_id = ? "
+        "and (regexp_matches(value, ?) or regexp_matches(reason, ?))",
+        [batch_id, SQL_CANDIDATE, SQL_CANDIDATE],
+    ).fetchall():
+        con.execute(
+            "update raw.quarantine set value = ?, reason = ? where batch_id = ? "
+            "and line is not distinct from ? and column_name is not distinct from ?",
+            [_mask(value), hide_numbers(why), batch_id, line, col],
+        )
+
+
 def stage_file(
     con: duckdb.DuckDBPyConnection, prep: Prepared, cfg: SourceConfig, file_name: str, key: bytes
 ) -> dict[str, object]:
@@ -502,6 +517,10 @@ def _scope(
     return keys, f"source_name = {src} and period in ({where_keys}) and batch_id <> {batch_id}"
 
 
+# Kinds whose raw table has no amount: a delivery is compared by its row count only.
+AMOUNTLESS_KINDS = ("contracts", "supplier_register")
+
+
 def _hold_large_change(
     con: duckdb.DuckDBPyConnection,
     cfg: SourceConfig,
@@ -517,10 +536,10 @@ def _hold_large_change(
     empty register. Confirmed with ``spendkoll load --confirm FILE`` or the source
     setting ``confirm``."""
     share = cfg.max_change_share
-    if cfg.kind == "contracts" or cfg.replace in ("file", "snapshot"):
+    if cfg.kind in AMOUNTLESS_KINDS or cfg.replace in ("file", "snapshot"):
         unit, amount = (
             "'the delivery it replaces'",
-            ("null" if cfg.kind == "contracts" else "sum(amount)"),
+            ("null" if cfg.kind in AMOUNTLESS_KINDS else "sum(amount)"),
         )
     elif cfg.replace == "day":
         unit, amount = (
@@ -544,7 +563,7 @@ def _hold_large_change(
             [batch_id],
         ).fetchall()
     }
-    what = "rows" if cfg.kind == "contracts" else "lines"
+    what = "rows" if cfg.kind in AMOUNTLESS_KINDS else "lines"
     problems = []
     for u in sorted(old, key=str):
         old_n, old_a = old[u]
@@ -688,18 +707,7 @@ def load_file(
         )
         # Personnummer in free text: masked before the commit, in every column.
         mask_free_text(con, table, batch_id, key)
-        # Quarantined values and reasons (a broken line is quoted whole): every
-        # run shaped like a personnummer hidden.
-        for line, col, value, why in con.execute(
-            "select line, column_name, value, reason from raw.quarantine where batch_id = ? "
-            "and (regexp_matches(value, ?) or regexp_matches(reason, ?))",
-            [batch_id, SQL_CANDIDATE, SQL_CANDIDATE],
-        ).fetchall():
-            con.execute(
-                "update raw.quarantine set value = ?, reason = ? where batch_id = ? "
-                "and line is not distinct from ? and column_name is not distinct from ?",
-                [_mask(value), hide_numbers(why), batch_id, line, col],
-            )
+        mask_quarantine(con, batch_id)
         loaded, flagged, amount = con.execute(
             f"select count(*), count(*) filter (where supplier_id_status in "
             f"('missing', 'invalid')), "

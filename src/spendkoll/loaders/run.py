@@ -15,6 +15,7 @@ from spendkoll.errors import FileRejected, LoadFailed
 from spendkoll.keys import pseudonym_key
 from spendkoll.loaders.decisions import load_decision_file
 from spendkoll.loaders.pipeline import LoadResult, Reader, load_file, record_rejection
+from spendkoll.loaders.register import load_register_file
 from spendkoll.loaders.sie4 import prepare_sie4
 from spendkoll.loaders.tabular import prepare_tabular
 from spendkoll.loaders.xlsx import prepare_xlsx
@@ -149,6 +150,10 @@ def load_source(
                 result: LoadResult
                 if cfg.kind == "dq_decisions":
                     result = load_decision_file(con, path, cfg, data.archive / cfg.name, work, key)
+                elif cfg.kind == "supplier_register":
+                    result = load_register_file(
+                        con, path, cfg, data.archive / cfg.name, work, key, confirmed
+                    )
                 else:
                     result = load_file(
                         con,
