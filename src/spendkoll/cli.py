@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -250,6 +251,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     args.first_year, args.years, args.seed = 2024, 2, 2017
     cmd_generate(args)
     env = airflow_env(data, project_root() / "include" / "sources" / "demo.toml")
+    # DQ15 (a payment to a deregistered or bankrupt supplier) blocks publication by
+    # default; the demo plants such payments, so its night runs the rule as a warning
+    env["SPENDKOLL_DBT_VARS"] = json.dumps(
+        {**settings().dbt_vars, "spendkoll_dq_severity_overrides": {"DQ15": "warning"}}
+    )
+    print(
+        "(the demo runs rule DQ15, payments to deregistered or bankrupt suppliers, as a "
+        "warning: its planted cases would otherwise stop the publication, as they should "
+        "in production until the controller decides on them)"
+    )
     t = time.perf_counter()
     print(f"setting up Airflow (SQLite metadata database in {data.airflow_home}) ...", flush=True)
     setup_airflow(env)
@@ -302,6 +313,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         from spendkoll.transform.dbt import generate_docs
 
         print_headline(data)
+        print()
+        from spendkoll.reporting.headline import register_summary
+
+        print(register_summary(data))
         print()
         print(quality_summary(data))
         quality = data.reports / "quality"

@@ -11,6 +11,9 @@ a row in seed dq_rules, and a folder here with
                  substring of explanation_en), one row per ledger line, `fires`
                  yes/no for this rule, the note the hand computation from the
                  rule's SQL and the seed's thresholds.
+  register_*.csv optional, the supplier register's raw rows (register_bolagsverket,
+                 register_scb, register_size_class; tests/oracle/register_rows.py
+                 says the columns), inserted between the load and the build.
 Each folder is built alone (its own warehouse: the supplier, account and
 invoice profiles are only what the folder holds) and the rule must fire on
 exactly the lines marked yes. The other rules' output is not looked at here;
@@ -25,7 +28,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from conftest import FIXTURES, ROOT, build_warehouse_from
+from conftest import FIXTURES, KEY, ROOT, build_warehouse_from
+from oracle.register_rows import FILES as REGISTER_FILES
+from oracle.register_rows import build_with_register
 
 from spendkoll.paths import DataDir
 
@@ -37,6 +42,15 @@ FOLDERS = sorted(p.name for p in RULE_FIXTURES.iterdir() if p.is_dir())
 # the rule mart and what it is built from (seeds, staging, fct_spend, profiles);
 # tests only when all their parents are built
 DBT_ARGS = ("build", "--select", "+dq_invoice_exceptions", "--indirect-selection", "cautious")
+
+
+def build_rule_fixture(data: DataDir, folder: Path) -> None:
+    """build_warehouse_from(folder), with the folder's supplier-register rows (if
+    any) inserted into the raw tables before dbt runs."""
+    if any((folder / name).exists() for name in REGISTER_FILES):
+        build_with_register(data, folder, KEY, ledger="ledger.csv", dbt_args=DBT_ARGS)
+    else:
+        build_warehouse_from(data, folder, ledger="ledger.csv", dbt_args=DBT_ARGS)
 
 
 def seed_rules() -> dict[str, bool]:
@@ -97,7 +111,7 @@ def test_rule_fires_exactly_on_its_golden_lines(rule_id, tmp_path):
     folder = RULE_FIXTURES / rule_id
     expected = expected_rows(folder)
     data = DataDir(tmp_path / "var").ensure()
-    build_warehouse_from(data, folder, ledger="ledger.csv", dbt_args=DBT_ARGS)
+    build_rule_fixture(data, folder)
     with duckdb.connect(str(data.warehouse), read_only=True) as con:
         loaded = con.execute("select count(*) from marts.fct_spend").fetchone()[0]
         rows = con.execute(

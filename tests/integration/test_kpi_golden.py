@@ -630,3 +630,261 @@ def test_no_personnummer_in_any_mart(golden):
             f"'811218|8112189876|Anna Berg')",
         )
         assert hits == [(0,)], t
+
+
+# --------------------------------------------------------------------------- the supplier register
+# Issue 17: tests/fixtures/golden/register_*.csv (the raw register rows, written by hand:
+# tests/oracle/register_rows.py), built with var spendkoll_local_postal_towns
+# ["Östersund", "frösön"]. Worked out by hand before the models were written:
+#
+# Register (seed legal_forms, sni_sections, size_classes):
+#   A Kontorsbolaget 556036-0793  AB, Ng1 56100 -> I (Ng2 47620 G), size 3 micro,
+#                                 BV postal "Östersund" -> ÖSTERSUND: local
+#   B Konsultbyrån 556016-0680    AB, 70220 -> M, size 5 small, STOCKHOLM: not local,
+#                                 registered 2024-01-15
+#   C Medtech 556677-8899         AB, 68200 -> L, size 8 medium_or_large, UPPSALA,
+#                                 LI procedure since 2024-02-01: winding_up
+#   D Allservice 556703-7485      two registrations: no 1 deregistered 2020 (LULEÅ), no 2
+#                                 active (FRÖSÖN): the active one; no SCB row: section
+#                                 unknown; size 12 large; local
+#   E sole trader 811218-9876     E (shown), 62010 -> J (shown); registration, town,
+#                                 size (2) and the code withheld: unknown size, unknown town
+#   G Storkonsult 556459-7283     in no register: unknown everywhere
+#   H Datorhuset 556074-3089      deregistered 2024-03-01 KKAV; Ng1 00000: no section
+#   F Region 232100-0016          SCB 84 REGION, 84110 O, size 16 large (internal spend only)
+#   I Föreningen 802002-4280      SCB 61 I, 94990 S (non-addressable only)
+#
+# Addressable spend 2024 per supplier (net): A 12,500 (Kontor, HSV); B 30,000 (Konsult,
+# PRIM); C 55,000 (Vård, HSV); D 11,500 (Kontor PRIM 8,000 + HSV 1,500, Konsult PRIM
+# 2,000); E 22,000 (Konsult, HSV); G 800,000 (Konsult, HSV); no id 500 (Kontor, PRIM).
+# Total 931,500; 6 suppliers with positive spend.
+#
+# overall 2024 (spend, spend %, suppliers, suppliers %, spend without supplier id):
+#   size   micro A 12,500 1.34 % 1 16.67 %; small B 30,000 3.22 %; medium_or_large C 55,000
+#          5.90 %; large D 11,500 1.23 %; unknown E + G + no id 822,500 88.30 % 2 33.33 % (500)
+#   sme    sme A + B 42,500 4.56 % 2 33.33 %; medium_or_large, large, unknown as above
+#   legal  AB A+B+C+D 109,000 11.70 % 4 66.67 %; E 22,000 2.36 % 1 16.67 %; unknown
+#          G + no id 800,500 85.94 % 1 16.67 % (500)
+#   sni    I 12,500 1.34 %; M 30,000 3.22 %; L 55,000 5.90 %; J 22,000 2.36 % (each 1, 16.67
+#          %); unknown D + G + no id 812,000 87.17 % 2 33.33 % (500)
+#   local  local A + D 24,000 2.58 % 2 33.33 %; not_local B + C 85,000 9.13 % 2 33.33 %;
+#          unknown E + G + no id 822,500 88.30 % 2 33.33 % (500)
+# Konsulttjänster 2024: B 30,000, D 2,000, E 22,000, G 800,000 = 854,000, 4 suppliers:
+#   size small 30,000 3.51 % 25.00 %; large 2,000 0.23 % 25.00 %; unknown 822,000 96.25 %
+#   50.00 %.
+# HSV 2024: A 12,500, C 55,000, D 1,500, E 22,000, G 800,000 = 891,000, 5 suppliers:
+#   sme sme 12,500 1.40 % 20.00 %; medium_or_large 55,000 6.17 % 20.00 %; large 1,500
+#   0.17 % 20.00 %; unknown 822,000 92.26 % 40.00 %.
+# PRIM 2024: B 30,000, D 10,000, no id 500 = 40,500, 2 suppliers:
+#   legal AB 40,000 98.77 % 2 100.00 %; unknown 500 1.23 % 0 0.00 % (500)
+#   local not_local 30,000 74.07 % 50.00 %; local 10,000 24.69 % 50.00 %; unknown 500
+#   1.23 % 0.00 %.
+# Vård och medicin 2024: C 55,000 alone: legal AB 100.00 %, and the unknown row 0 / 0.00 %.
+#
+# Rules: DQ15 on L10 (Datorhuset, deregistered after bankruptcy 2024-03-01, posted
+# 2024-03-28, 80,000 investment: any spend class); DQ16 on L03 (B registered 2024-01-15,
+# first invoice B-200 2024-03-10: 55 days <= 90; score 0.6 - 0.3 x 55/90 = 0.4167); DQ17
+# on L04 and L17 (C's section L does not fit Vård och medicin: C G M N Q). A's lines do
+# not fire DQ17: I does not fit Kontor och administration but A's second code (G) does.
+
+
+@pytest.fixture(scope="module")
+def golden_register(tmp_path_factory: pytest.TempPathFactory) -> duckdb.DuckDBPyConnection:
+    from conftest import FIXTURES
+    from oracle.register_rows import build_with_register
+
+    from spendkoll.paths import DataDir
+
+    data = DataDir(tmp_path_factory.mktemp("golden-register") / "var").ensure()
+    build_with_register(
+        data,
+        FIXTURES / "golden",
+        KEY,
+        ledger="ledger_2024.csv",
+        dbt_vars={"spendkoll_local_postal_towns": ["Östersund", "frösön"]},
+    )
+    con = duckdb.connect(str(data.warehouse), read_only=True)
+    yield con
+    con.close()
+
+
+def profile(con, scope: str, scope_id: str, dimension: str) -> dict[str, tuple[object, ...]]:
+    return {
+        r[0]: r[1:]
+        for r in rows(
+            con,
+            f"""select value, addressable_spend, spend_share_pct, suppliers, supplier_share_pct,
+                       spend_without_supplier_id
+                from marts.kpi_supplier_profile
+                where fiscal_year = 2024 and scope = '{scope}' and scope_id = '{scope_id}'
+                  and dimension = '{dimension}'""",
+        )
+    }
+
+
+def test_supplier_profile_overall(golden_register):
+    Z = D("0.00")
+    assert profile(golden_register, "overall", "all", "size") == {
+        "micro": (D("12500"), D("1.34"), 1, D("16.67"), Z),
+        "small": (D("30000"), D("3.22"), 1, D("16.67"), Z),
+        "medium_or_large": (D("55000"), D("5.90"), 1, D("16.67"), Z),
+        "large": (D("11500"), D("1.23"), 1, D("16.67"), Z),
+        "unknown": (D("822500"), D("88.30"), 2, D("33.33"), D("500")),
+    }
+    assert profile(golden_register, "overall", "all", "sme") == {
+        "sme": (D("42500"), D("4.56"), 2, D("33.33"), Z),
+        "medium_or_large": (D("55000"), D("5.90"), 1, D("16.67"), Z),
+        "large": (D("11500"), D("1.23"), 1, D("16.67"), Z),
+        "unknown": (D("822500"), D("88.30"), 2, D("33.33"), D("500")),
+    }
+    assert profile(golden_register, "overall", "all", "legal_form") == {
+        "AB": (D("109000"), D("11.70"), 4, D("66.67"), Z),
+        "E": (D("22000"), D("2.36"), 1, D("16.67"), Z),
+        "unknown": (D("800500"), D("85.94"), 1, D("16.67"), D("500")),
+    }
+    assert profile(golden_register, "overall", "all", "sni_section") == {
+        "I": (D("12500"), D("1.34"), 1, D("16.67"), Z),
+        "M": (D("30000"), D("3.22"), 1, D("16.67"), Z),
+        "L": (D("55000"), D("5.90"), 1, D("16.67"), Z),
+        "J": (D("22000"), D("2.36"), 1, D("16.67"), Z),
+        "unknown": (D("812000"), D("87.17"), 2, D("33.33"), D("500")),
+    }
+    assert profile(golden_register, "overall", "all", "local") == {
+        "local": (D("24000"), D("2.58"), 2, D("33.33"), Z),
+        "not_local": (D("85000"), D("9.13"), 2, D("33.33"), Z),
+        "unknown": (D("822500"), D("88.30"), 2, D("33.33"), D("500")),
+    }
+    assert rows(
+        golden_register,
+        "select distinct scope_addressable_spend, scope_suppliers, scope_name "
+        "from marts.kpi_supplier_profile where scope = 'overall'",
+    ) == [(D("931500"), 6, "Hela organisationen")]
+    assert rows(
+        golden_register,
+        "select value_label_sv, value_label_en from marts.kpi_supplier_profile "
+        "where scope = 'overall' and dimension = 'sme' and value = 'sme'",
+    ) == [("Små och medelstora företag (SME)", "Small and medium-sized enterprises (SME)")]
+
+
+def test_supplier_profile_per_category_and_org_unit(golden_register):
+    Z = D("0.00")
+    assert profile(golden_register, "category_level1", KONSULT, "size") == {
+        "small": (D("30000"), D("3.51"), 1, D("25.00"), Z),
+        "large": (D("2000"), D("0.23"), 1, D("25.00"), Z),
+        "unknown": (D("822000"), D("96.25"), 2, D("50.00"), Z),
+    }
+    assert profile(golden_register, "org_unit", "HSV", "sme") == {
+        "sme": (D("12500"), D("1.40"), 1, D("20.00"), Z),
+        "medium_or_large": (D("55000"), D("6.17"), 1, D("20.00"), Z),
+        "large": (D("1500"), D("0.17"), 1, D("20.00"), Z),
+        "unknown": (D("822000"), D("92.26"), 2, D("40.00"), Z),
+    }
+    assert profile(golden_register, "org_unit", "PRIM", "legal_form") == {
+        "AB": (D("40000"), D("98.77"), 2, D("100.00"), Z),
+        "unknown": (D("500"), D("1.23"), 0, D("0.00"), D("500")),
+    }
+    assert profile(golden_register, "org_unit", "PRIM", "local") == {
+        "not_local": (D("30000"), D("74.07"), 1, D("50.00"), Z),
+        "local": (D("10000"), D("24.69"), 1, D("50.00"), Z),
+        "unknown": (D("500"), D("1.23"), 0, D("0.00"), D("500")),
+    }
+    # the unknown part is a row of its own also when nothing is unknown
+    assert profile(golden_register, "category_level1", VARD, "legal_form") == {
+        "AB": (D("55000"), D("100.00"), 1, D("100.00"), Z),
+        "unknown": (Z, Z, 0, Z, Z),
+    }
+    # scopes: the whole organisation, the three level-1 categories and two units with
+    # addressable spend; the investment, grant and internal categories have none
+    assert rows(
+        golden_register,
+        "select scope, count(distinct scope_id) from marts.kpi_supplier_profile "
+        "group by scope order by scope",
+    ) == [("category_level1", 3), ("org_unit", 2), ("overall", 1)]
+
+
+def test_dim_supplier_from_the_register(golden_register):
+    pnr_key = classify_supplier_id("811218-9876", KEY).key
+    got = {
+        r[0]: r[1:]
+        for r in rows(
+            golden_register,
+            """select supplier_key, in_register, legal_form, legal_form_label, sni_code,
+                      sni_section, registration_date, register_status, deregistration_date,
+                      deregistration_reason, postal_town, size_class, sme_class
+               from marts.dim_supplier""",
+        )
+    }
+    day = dt.date
+    assert got["556036-0793"] == (
+        True, "AB", "Aktiebolag", "56100", "I", day(1998, 5, 12), "active", None, None,
+        "ÖSTERSUND", 3, "micro",
+    )  # fmt: skip
+    assert got["556677-8899"][6] == "winding_up"
+    # the active registration (no 2), not the lower number (no 1, deregistered)
+    assert got["556703-7485"] == (
+        True, "AB", "Aktiebolag", None, None, day(2006, 2, 20), "active", None, None,
+        "FRÖSÖN", 12, "large",
+    )  # fmt: skip
+    assert got["556074-3089"] == (
+        True, "AB", "Aktiebolag", "00000", None, day(1995, 1, 1), "deregistered",
+        day(2024, 3, 1), "bankruptcy", "GÖTEBORG", None, "unknown",
+    )  # fmt: skip
+    assert got["556459-7283"] == (
+        False, None, None, None, None, None, "unknown", None, None, None, None, "unknown",
+    )  # fmt: skip
+    assert got["232100-0016"][1:3] == ("REGION", "Region")
+    assert got["232100-0016"][6] == "unknown"  # not in Bolagsverket's file
+    assert got["802002-4280"][1] == "I"
+    # the sole trader: legal form and section only, though the raw rows hold more
+    assert got[pnr_key] == (
+        True, "E", "Enskild näringsverksamhet", None, "J", None, None, None, None, None,
+        None, None,
+    )  # fmt: skip
+
+
+def test_register_rules_golden(golden_register):
+    got = rows(
+        golden_register,
+        """select rule_id, source_line - 1, severity, round(score, 4)
+           from marts.dq_invoice_exceptions
+           where rule_id in ('DQ15', 'DQ16', 'DQ17') order by rule_id, source_line""",
+    )
+    assert got == [
+        ("DQ15", 10, "blocking", 1.0),
+        ("DQ16", 3, "info", 0.4167),
+        ("DQ17", 4, "info", 0.5),
+        ("DQ17", 17, "info", 0.5),
+    ]
+
+
+def test_without_register_everything_is_unknown(golden):
+    """The golden build has no register rows: every supplier and every share is
+    unknown, nothing is guessed, and no register rule fires."""
+    assert rows(
+        golden,
+        "select count(*) from marts.dim_supplier where in_register or legal_form is not null "
+        "or sni_section is not null or size_class is not null or postal_town is not null "
+        "or registration_date is not null",
+    ) == [(0,)]
+    assert rows(
+        golden,
+        "select distinct register_status, sme_class from marts.dim_supplier "
+        "where not is_sole_trader",
+    ) == [("unknown", "unknown")]
+    got = rows(
+        golden,
+        "select distinct dimension, value, spend_share_pct, supplier_share_pct "
+        "from marts.kpi_supplier_profile order by dimension",
+    )
+    assert got == [
+        ("legal_form", "unknown", D("100.00"), D("100.00")),
+        ("size", "unknown", D("100.00"), D("100.00")),
+        ("sme", "unknown", D("100.00"), D("100.00")),
+        ("sni_section", "unknown", D("100.00"), D("100.00")),
+    ]  # no `local` rows: var spendkoll_local_postal_towns is empty by default
+    assert rows(golden, "select count(*) from marts.kpi_supplier_profile") == [(24,)]
+    assert rows(
+        golden,
+        "select count(*) from marts.dq_invoice_exceptions "
+        "where rule_id in ('DQ15', 'DQ16', 'DQ17')",
+    ) == [(0,)]

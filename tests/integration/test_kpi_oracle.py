@@ -762,3 +762,210 @@ def test_defect_reproduction(defect: str, defect_warehouse: Path) -> None:
             if "ORC02" in p or "kpi_yearly" in p or "kpi_monthly_organisation" in p
         ]
     assert not problems, "\n".join(problems)
+
+
+# --------------------------------------------------------------------------- the supplier register
+# Issue 17: dim_supplier's register columns and kpi_supplier_profile against
+# tests/oracle/supplier_profile_reference.py (written from the docs only), on generated
+# batches with generated register rows (the raw tables' rows, tests/oracle/register_rows.py)
+# for a random part of the batch's suppliers: several registrations, deregistrations,
+# procedures, legal-form and industry codes the seeds know and do not know, size classes
+# 0-17, postal towns in and out of the local list, sole traders with everything filled in.
+
+REGISTER_PROFILES = {
+    "default": settings(max_examples=3, derandomize=True, **_COMMON),
+    "thorough": settings(max_examples=20, derandomize=False, **_COMMON),
+}
+LOCAL_TOWNS = ["östersund", "Frösön"]
+BV_FORMS = ["AB", "AB", "AB", "HB", "KB", "EK", "I", "S", "BRF", "FL", "XYZ"]
+SCB_FORMS = ["49", "49", "31", "51", "61", "72", "82", "84", "96", "99", "77", ""]
+SNI_CODES = ["47620", "70220", "62010", "86101", "41200", "56100", "00000", "04100", "95310", ""]
+TOWNS = ["ÖSTERSUND", "Östersund", "FRÖSÖN", "UMEÅ", "STOCKHOLM", ""]
+PROCEDURES = [
+    "",
+    "",
+    "KK:2023-05-01",
+    "KKAVOV:2023-09-01|KK:2023-05-01",
+    "LI:2024-01-01",
+    "LIUHOR:2023-08-01|LI:2023-05-01",
+    "FR:2023-03-01",
+    "AC:2023-01-01",
+    "LI:2024-03-01|LIUHOR:2023-12-01|LI:2023-06-01",
+]
+BV_COLUMNS = [
+    "supplier_id",
+    "identity_type",
+    "name_protection_no",
+    "legal_form",
+    "registration_date",
+    "deregistration_date",
+    "deregistration_reason",
+    "procedures",
+    "postal_code",
+    "postal_town",
+]
+SCB_COLUMNS = [
+    "supplier_id",
+    "legal_form_code",
+    "company_status",
+    "unit_status",
+    "sni_1",
+    "sni_2",
+    "postal_code",
+    "postal_town",
+    "registered_date",
+]
+
+
+@st.composite
+def batches_with_register(draw: st.DrawFn) -> dict[str, Any]:
+    import csv
+    import io
+
+    from spendkoll.ids import IdStatus, classify_supplier_id
+
+    batch = draw(batches())
+    cells: dict[str, tuple[str, bool]] = {}
+    ledger = list(csv.DictReader(io.StringIO(batch["ledger"]), delimiter=";"))
+    for row in ledger:
+        ident = classify_supplier_id(row["supplier_org_number"], KEY)
+        if ident.key and ident.status in (IdStatus.ORGNR, IdStatus.SOLE_TRADER):
+            person = ident.status == IdStatus.SOLE_TRADER
+            cells.setdefault(ident.key, (row["supplier_org_number"], person))
+    bv: list[dict[str, str]] = []
+    scb: list[dict[str, str]] = []
+    sizes: list[dict[str, str]] = []
+
+    def day() -> str:
+        return (date(2000, 1, 1) + timedelta(days=draw(st.integers(0, 9000)))).isoformat()
+
+    for _key, (cell, person) in sorted(cells.items()):
+        if draw(st.integers(0, 9)) < 7:
+            for number in draw(st.sampled_from([[""], [""], ["1", "2"], ["", "1"], ["2", "1"]])):
+                deregistered = draw(st.integers(0, 3)) == 0
+                bv.append(
+                    {
+                        "supplier_id": cell,
+                        "name_protection_no": number,
+                        "legal_form": "E" if person else draw(st.sampled_from(BV_FORMS)),
+                        "registration_date": day(),
+                        "deregistration_date": day() if deregistered else "",
+                        "deregistration_reason": (
+                            draw(st.sampled_from(["KKAV", "LIAV", "FUAV", "OVERK", ""]))
+                            if deregistered
+                            else ""
+                        ),
+                        "procedures": draw(st.sampled_from(PROCEDURES)),
+                        "postal_code": "83130",
+                        "postal_town": draw(st.sampled_from(TOWNS)),
+                    }
+                )
+        if draw(st.integers(0, 9)) < 7:
+            scb.append(
+                {
+                    "supplier_id": cell,
+                    "legal_form_code": "10" if person else draw(st.sampled_from(SCB_FORMS)),
+                    "company_status": "1",
+                    "unit_status": "1",
+                    "sni_1": draw(st.sampled_from(SNI_CODES)),
+                    "sni_2": draw(st.sampled_from(SNI_CODES)),
+                    "postal_code": "83130",
+                    "postal_town": draw(st.sampled_from(TOWNS)),
+                    "registered_date": day(),
+                }
+            )
+        if draw(st.integers(0, 9)) < 6:
+            sizes.append({"supplier_id": cell, "size_class": str(draw(st.integers(0, 17)))})
+    batch["register"] = {
+        "register_bolagsverket.csv": csv_text(BV_COLUMNS, bv),
+        "register_scb.csv": csv_text(SCB_COLUMNS, scb),
+        "register_size_class.csv": csv_text(["supplier_id", "size_class"], sizes),
+    }
+    return batch
+
+
+def build_register_batch(batch: dict[str, Any], root: Path) -> Path:
+    """Load the batch's files, insert its register rows, build the supplier marts."""
+    from oracle.register_rows import insert_register_text
+
+    from spendkoll.loaders.run import load_source
+    from spendkoll.paths import DataDir
+    from spendkoll.transform.dbt import run_dbt
+
+    data = DataDir(root.resolve()).ensure()
+    configs = {
+        "ledger": source(),
+        "contracts": source(
+            name="contracts", kind="contracts", format="contracts", pattern="*.csv"
+        ),
+        "ecommerce": source(name="ecommerce", kind="ecommerce", format="ecommerce"),
+    }
+    for kind, cfg in configs.items():
+        landing = data.landing_for(kind)
+        landing.mkdir(parents=True, exist_ok=True)
+        (landing / f"{kind}.csv").write_text(batch[kind], encoding="utf-8")
+        load_source(cfg, data, KEY)
+    insert_register_text(data.warehouse, batch["register"], KEY)
+    dbt_vars = {"spendkoll_local_postal_towns": LOCAL_TOWNS}
+    if batch["as_of"]:
+        dbt_vars["spendkoll_as_of_date"] = batch["as_of"]
+    proc = run_dbt(
+        ["build", "--select", "+kpi_supplier_profile", "--indirect-selection", "cautious"],
+        data,
+        rule_set=batch["rule_set"],
+        dbt_vars=dbt_vars,
+    )
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
+    return data.warehouse
+
+
+def compare_register_batch(batch: dict[str, Any], warehouse: Path) -> list[str]:
+    from oracle.register_rows import register_rows
+    from oracle.supplier_profile_reference import SupplierRegisterReference
+
+    texts = batch["register"]
+    ref = SupplierRegisterReference(
+        reference(batch),
+        register_rows(texts["register_bolagsverket.csv"], "raw.register_bolagsverket", KEY),
+        register_rows(texts["register_scb.csv"], "raw.register_scb", KEY),
+        register_rows(texts["register_size_class.csv"], "raw.register_size_class", KEY),
+        LOCAL_TOWNS,
+    )
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        problems = compare_model(
+            con,
+            "kpi_supplier_profile",
+            ("fiscal_year", "scope", "scope_id", "dimension", "value"),
+            ref.profile(),
+        )
+        expected_dim = {(k,): v for k, v in ref.suppliers.items()}
+        got, _n = _mart(con, "dim_supplier", ("supplier_key",))
+        for k, want in expected_dim.items():
+            for col, value in want.items():
+                if k in got and got[k][col] != value:
+                    problems.append(
+                        f"dim_supplier {k} {col}: expected {value!r}, got {got[k][col]!r}"
+                    )
+    finally:
+        con.close()
+    return problems
+
+
+def test_supplier_register_marts_match_documented_definitions() -> None:
+    cases_run: list[int] = []
+
+    def check(batch: dict[str, Any]) -> None:
+        with tempfile.TemporaryDirectory(prefix="spendkoll-oracle-register-") as tmp:
+            warehouse = build_register_batch(batch, Path(tmp) / "var")
+            problems = compare_register_batch(batch, warehouse)
+        if problems:
+            note("\n".join(problems[:40]))
+            note(batch["register"]["register_bolagsverket.csv"][:4000])
+        assert not problems, "\n".join(problems[:40])
+        cases_run.append(len(batch["cases"]))
+
+    test = given(batch=batches_with_register())(check)
+    test = REGISTER_PROFILES[PROFILE](test)
+    test()
+    assert sum(cases_run) >= 3 * (CASES_PER_BATCH - 2) or PROFILE != "default"

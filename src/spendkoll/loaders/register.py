@@ -1513,7 +1513,9 @@ def _bench_load(root: Path) -> None:
     data_root = root / "var"
     shutil.rmtree(data_root, ignore_errors=True)
     data = DataDir(data_root).ensure()
-    key = os.environ.get("SPENDKOLL_PSEUDONYM_KEY", "benchmark-pseudonym-key-0123456789")
+    from spendkoll.settings import settings
+
+    key = settings().pseudonym_key or "benchmark-pseudonym-key-0123456789"
     out = []
     for name, fmt, file in (
         ("register_bolagsverket", "bolagsverket", "bolagsverket_bulkfil.txt"),

@@ -113,7 +113,10 @@ EXCEPTION_COLUMNS = [
 
 # Exceptions and their amount per rule of the catalogue (rules that found nothing too).
 BY_RULE_SQL = """
-select r.rule_id, r.rule_name, r.severity, count(e.rule_id), coalesce(sum(e.amount), 0)
+select r.rule_id, r.rule_name,
+       -- the severity the build used (var spendkoll_dq_severity_overrides), else the seed's
+       coalesce(max(e.severity), r.severity),
+       count(e.rule_id), coalesce(sum(e.amount), 0)
 from reference.dq_rules r
 left join marts.dq_invoice_exceptions e on e.rule_id = r.rule_id
 group by r.rule_id, r.rule_name, r.severity order by r.rule_id

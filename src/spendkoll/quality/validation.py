@@ -122,7 +122,14 @@ select
 
 MARTS_METRICS = """
 select
-    (select count(*) from marts.dq_invoice_exceptions where severity = 'blocking')
+    -- a blocking exception stops publication until the controller decides on it
+    -- (dismissed, confirmed or corrected in a returned list: dq_exception_status)
+    (select count(*) from marts.dq_invoice_exceptions as e
+       where e.severity = 'blocking'
+         and not exists (
+             select 1 from marts.dq_exception_status as s
+             where s.exception_id = e.exception_id
+               and s.status in ('dismissed', 'confirmed', 'resolved')))
         as blocking_invoice_exceptions,
     (select count(*) from marts.fct_spend where spend_class = 'unclassified')
         as unclassified_lines

@@ -146,3 +146,49 @@ def print_headline(data: DataDir) -> None:
         )
     print()
     print(format_headline(years, contracts))
+
+
+REGISTER_SQL = """
+select fiscal_year, value, spend_share_pct, supplier_share_pct
+from marts.kpi_supplier_profile
+where scope = 'overall' and dimension = 'sme'
+order by fiscal_year, value
+"""
+
+REGISTER_RULES_SQL = """
+select rule_id, rule_name, severity, count(*) as lines
+from marts.dq_invoice_exceptions
+where rule_id in ('DQ15', 'DQ16', 'DQ17')
+group by all
+order by rule_id
+"""
+
+
+def register_summary(data: DataDir, db: Path | None = None) -> str:
+    """The supplier register's figures: the SME share (of addressable spend and of
+    suppliers, with the unknown part) per fiscal year, and the register rules'
+    line counts (marts.kpi_supplier_profile, marts.dq_invoice_exceptions)."""
+    con = reader(db or data.warehouse)
+    try:
+        profile = con.execute(REGISTER_SQL).fetchall()
+        rules = con.execute(REGISTER_RULES_SQL).fetchall()
+    finally:
+        con.close()
+    lines = ["Supplier register (Bolagsverket, SCB; marts.kpi_supplier_profile):"]
+    by_year: dict[int, dict[str, tuple[object, object]]] = {}
+    for year, value, spend_pct, supplier_pct in profile:
+        by_year.setdefault(int(year), {})[str(value)] = (spend_pct, supplier_pct)
+    for year, values in sorted(by_year.items()):
+        parts = [
+            f"{name} {_pct(values[name][0])} of addressable spend, "
+            f"{_pct(values[name][1])} of suppliers"
+            for name in sorted(values)
+        ]
+        lines.append(f"  {year}: " + "; ".join(parts))
+    if not by_year:
+        lines.append("  no register delivered: size, legal form and industry unknown")
+    for rule_id, name, severity, count in rules:
+        lines.append(f"  {rule_id} {name} ({severity}): {int(count):,} lines")
+    if not rules:
+        lines.append("  DQ15-DQ17 (register rules): no line flagged")
+    return "\n".join(lines)

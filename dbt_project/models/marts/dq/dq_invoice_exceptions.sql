@@ -19,6 +19,8 @@
     'dq07_duplicate_invoice', 'dq08_possible_duplicate', 'dq09_supplier_id_missing',
     'dq10_supplier_id_invalid', 'dq11_foreign_supplier_without_id', 'dq12_vat_rate_unusual',
     'dq13_purchase_after_contract_ended', 'dq14_amount_outlier',
+    'dq15_supplier_deregistered_before_posting', 'dq16_new_supplier_first_invoice',
+    'dq17_category_industry_mismatch',
 ] -%}
 {%- if execute -%}
     {#- a rule model nobody added here would silently never run -#}
@@ -37,7 +39,9 @@ with fired as (
 ),
 
 rules as (
-    select * from {{ ref('dq_rules') }}
+    -- the seed's severity, unless var spendkoll_dq_severity_overrides sets a rule's
+    select * replace ({{ dq_severity_overridden('severity') }} as severity)
+    from {{ ref('dq_rules') }}
 ),
 
 lines as (
