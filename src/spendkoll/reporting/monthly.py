@@ -57,6 +57,12 @@ LABELS: dict[str, dict[str, str]] = {
         "expiring": "Avtal som löper ut inom 12 månader",
         "dq": "Avvikande fakturarader (månaden)",
         "open": "Öppna felkonteringar på listan till redovisningen",
+        "profile": "Leverantörsprofil (bolagsregistren, räkenskapsåret)",
+        "profile_note": "Andel av påverkbar spend och av leverantörer per storleksklass (SME = "
+        "under 250 anställda) enligt SCB och Bolagsverket; okänt visas alltid.",
+        "group": "Grupp",
+        "spend_share": "Andel av spend",
+        "supplier_share": "Andel av leverantörer",
         "open_lead": "{n} undantag med status ny, öppen eller bekräftad står på listan till "
         "redovisningen (till och med månaden), {amount} kr ({stake} kr i fråga). "
         "De fem med störst påverkan nedan; alla, med förklaring och förslag, i",
@@ -116,6 +122,12 @@ LABELS: dict[str, dict[str, str]] = {
         "expiring": "Contracts expiring within 12 months",
         "dq": "Invoice exceptions (the month)",
         "open": "Open mis-codings on the list to accounting",
+        "profile": "Supplier profile (business registers, the fiscal year)",
+        "profile_note": "Share of addressable spend and of suppliers by size class (SME = "
+        "fewer than 250 employees) from SCB and Bolagsverket; the unknown part is always shown.",
+        "group": "Group",
+        "spend_share": "Share of spend",
+        "supplier_share": "Share of suppliers",
         "open_lead": "{n} exceptions with status new, open or confirmed are on the list to "
         "accounting (up to the month), SEK {amount} (SEK {stake} at stake). The "
         "five with the largest impact below; all of them, with explanation and "
@@ -471,6 +483,7 @@ def render_unit(
         group by rule_id order by rule_id""",
         [*args, period],
     ).fetchall()
+    profile = supplier_profile(con, unit_id, period, lang)
     open_count, open_amount, open_stake, open_top = open_miscodings(con, unit_id, period, lang)
     data_to = con.execute("select max(posting_date) from marts.fct_spend").fetchone()
     published = con.execute("select published_at from main.published").fetchone()
@@ -638,6 +651,24 @@ def render_unit(
 {hbar_chart([(f"{r} {n}", float(c)) for r, n, c, _ in dq], fmt="{:,.0f}", title=t["dq"])}
 <table><tr><th>{t["rule"]}</th><th></th><th class="num">{t["lines"]}</th>
 <th class="num">{t["amount"]}</th></tr>{rows(dq_rows, "ttmm")}</table>
+<h2>{t["profile"]}</h2><p class="note">{html.escape(t["profile_note"])}</p>
+{
+        hbar_chart(
+            [(str(g), opt(sp)) for g, sp, _ in profile],
+            max_value=100.0,
+            unit=" %",
+            title=t["profile"],
+        )
+    }
+<table id="supplier-profile"><tr><th>{t["group"]}</th><th class="num">{t["spend_share"]}</th>
+<th class="num">{t["supplier_share"]}</th></tr>{
+        "".join(
+            f"<tr><td>{html.escape(str(g))}</td><td class=num>{html.escape(f.pct(sp))}</td>"
+            f"<td class=num>{html.escape(f.pct(su))}</td></tr>"
+            for g, sp, su in profile
+        )
+        or f'<tr><td colspan="3">{html.escape(t["none"])}</td></tr>'
+    }</table>
 <h2>{t["open"]}</h2>
 <p id="open-miscodings" data-count="{open_count}" data-amount="{open_amount}">{
         html.escape(
@@ -658,6 +689,33 @@ def render_unit(
 <th>{t["status"]}</th></tr>{rows(open_rows, "tttmttt")}</table>
 </main></body></html>
 """
+
+
+def supplier_profile(
+    con: duckdb.DuckDBPyConnection, unit_id: str, period: str, lang: str
+) -> list[tuple[str, Any, Any]]:
+    """The size classes and the SME total of the unit's (or the organisation's)
+    addressable spend in the period's fiscal year, from marts.kpi_supplier_profile:
+    (group, spend share %, supplier share %), the unknown part included. Empty
+    for marts published before the table existed."""
+    exists = con.execute(
+        "select count(*) from information_schema.tables "
+        "where table_schema = 'marts' and table_name = 'kpi_supplier_profile'"
+    ).fetchone()
+    if not exists or not exists[0]:
+        return []
+    scope, scope_id = ("overall", "all") if unit_id == ORGANISATION else ("org_unit", unit_id)
+    label = "value_label_sv" if lang == "sv" else "value_label_en"
+    rows = con.execute(
+        f"""
+        select coalesce({label}, value), spend_share_pct, supplier_share_pct
+        from marts.kpi_supplier_profile
+        where scope = ? and scope_id = ? and fiscal_year = ?
+          and (dimension = 'size' or (dimension = 'sme' and value = 'sme'))
+        order by dimension = 'sme' desc, value = 'unknown', spend_share_pct desc""",
+        [scope, scope_id, int(period[:4])],
+    ).fetchall()
+    return [(str(g), sp, su) for g, sp, su in rows]
 
 
 def _as_decimal(v: Any) -> Decimal | None:
