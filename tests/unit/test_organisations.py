@@ -28,7 +28,10 @@ def test_the_demo_file_lists_three_organisations() -> None:
     norr, ost, vast = orgs
     assert norr.org_number == "232100-0016" and norr.report_lang == "sv"
     assert vast.report_lang == "en"
-    assert ost.dbt_vars == {"spendkoll_dq_list_max_per_unit_month": 10}
+    assert ost.dbt_vars == {
+        "spendkoll_dq_list_max_per_unit_month": 10,
+        "spendkoll_dq_severity_overrides": {"DQ15": "warning"},
+    }
     assert norr.pseudonym_key_secret == "spendkoll_pseudonym_key_region_norr"
     assert norr.sources == SOURCES.resolve()
     assert norr.demo == {"seed": 2017, "lines": 40000}
