@@ -301,7 +301,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             print(f"  FAILED: {exc}", file=sys.stderr)
             failed.append("spendkoll_monthly_report")
     print(
-        f"The night (three loads and the transform in one Airflow process, one dbt "
+        f"The night (the loads and the transform in one Airflow process, one dbt "
         f"process): {night:.1f} s; "
         f"all Airflow runs done in {time.perf_counter() - t:.0f} s\n"
     )
