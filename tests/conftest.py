@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -41,6 +42,13 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SPENDKOLL_DATA_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("SPENDKOLL_PSEUDONYM_KEY", KEY.decode())
     monkeypatch.delenv("SPENDKOLL_SOURCES", raising=False)
+    # The demo's data plant payments to bankrupt suppliers: nights on them run rule
+    # DQ15 as a warning, as `make demo` and the benchmark do (with_demo_dbt_vars).
+    # Builds through run_dbt (the golden and fixture warehouses) keep the seed's
+    # severities; tests/unit/test_blocking_gate.py checks the blocking gate itself.
+    from spendkoll.demo.generator import DEMO_DBT_VARS
+
+    monkeypatch.setenv("SPENDKOLL_DBT_VARS", json.dumps(DEMO_DBT_VARS))
 
 
 @pytest.fixture

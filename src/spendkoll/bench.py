@@ -134,6 +134,8 @@ AIRFLOW_DAGS = (
     "spendkoll_load_ledger",
     "spendkoll_load_contracts",
     "spendkoll_load_ecommerce",
+    # `spendkoll load` on the command line loads every source, the register too
+    "spendkoll_load_supplier_register",
     "spendkoll_transform",
 )
 
@@ -151,7 +153,10 @@ def run_airflow(data: Path, landing: Path, incremental_lines: int) -> list[Stage
     from spendkoll.paths import DataDir
 
     shutil.copytree(landing, data / "landing", copy_function=os.link)
+    from spendkoll.demo.generator import with_demo_dbt_vars
+
     env = airflow_env(DataDir(data).ensure(), project_root() / "include" / "sources" / "demo.toml")
+    with_demo_dbt_vars(env)
     env.update(
         {
             "SPENDKOLL_TASK_RETRIES": "0",
@@ -201,6 +206,9 @@ def run_bench(
             "SPENDKOLL_SOURCES": str(project_root() / "include" / "sources" / "demo.toml"),
         }
     )
+    from spendkoll.demo.generator import with_demo_dbt_vars
+
+    with_demo_dbt_vars(env)
     spendkoll = _bin("spendkoll")
     stages = [
         timed("prepare", "generate demo region", [spendkoll, "generate", "--lines", str(size)], env)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -253,9 +252,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     env = airflow_env(data, project_root() / "include" / "sources" / "demo.toml")
     # DQ15 (a payment to a deregistered or bankrupt supplier) blocks publication by
     # default; the demo plants such payments, so its night runs the rule as a warning
-    env["SPENDKOLL_DBT_VARS"] = json.dumps(
-        {**settings().dbt_vars, "spendkoll_dq_severity_overrides": {"DQ15": "warning"}}
-    )
+    from spendkoll.demo.generator import with_demo_dbt_vars
+
+    with_demo_dbt_vars(env)
     print(
         "(the demo runs rule DQ15, payments to deregistered or bankrupt suppliers, as a "
         "warning: its planted cases would otherwise stop the publication, as they should "

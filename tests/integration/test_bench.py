@@ -33,6 +33,7 @@ def test_bench_runs_every_stage_and_records_them(tmp_path):
                 "load_ledger",
                 "load_contracts",
                 "load_ecommerce",
+                "load_supplier_register",
                 "transform",
             )
         ],

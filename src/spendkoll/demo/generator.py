@@ -644,3 +644,19 @@ def _fix_zip_times(path: Path) -> None:
                 data,
                 compress_type=zipfile.ZIP_DEFLATED,
             )
+
+
+# The demo plants payments to suppliers deregistered or declared bankrupt
+# (demo/answers/register_planted.csv). Rule DQ15 flags them and by default
+# blocks publication until the controller decides; whatever runs on the demo's
+# data (make demo, the benchmark) runs DQ15 as a warning instead, and says so.
+DEMO_DBT_VARS: dict[str, object] = {"spendkoll_dq_severity_overrides": {"DQ15": "warning"}}
+
+
+def with_demo_dbt_vars(env: dict[str, str]) -> dict[str, str]:
+    """``env`` with the demo's dbt vars merged into ``SPENDKOLL_DBT_VARS``."""
+    import json
+
+    current = json.loads(env.get("SPENDKOLL_DBT_VARS") or "{}")
+    env["SPENDKOLL_DBT_VARS"] = json.dumps({**current, **DEMO_DBT_VARS}, sort_keys=True)
+    return env
