@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from spendkoll.demo.generator import DEMO_DBT_VARS
 from spendkoll.paths import DataDir
 from spendkoll.sources import SourceConfig, parse_source
 
@@ -37,18 +38,22 @@ GOOD_ENV = {
 }
 
 
+# The demo's data plant payments to bankrupt suppliers: nights on them run rule
+# DQ15 as a warning, as `make demo` and the benchmark do (with_demo_dbt_vars).
+# Set for the whole session (module-scoped fixtures build before the autouse
+# fixture below runs). Builds through run_dbt (the golden and fixture
+# warehouses) keep the seed's severities; tests/unit/test_blocking_gate.py
+# checks the blocking gate itself.
+DEMO_DBT_VARS_JSON = json.dumps(DEMO_DBT_VARS)
+os.environ["SPENDKOLL_DBT_VARS"] = DEMO_DBT_VARS_JSON
+
+
 @pytest.fixture(autouse=True)
 def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SPENDKOLL_DATA_DIR", str(tmp_path / "var"))
     monkeypatch.setenv("SPENDKOLL_PSEUDONYM_KEY", KEY.decode())
     monkeypatch.delenv("SPENDKOLL_SOURCES", raising=False)
-    # The demo's data plant payments to bankrupt suppliers: nights on them run rule
-    # DQ15 as a warning, as `make demo` and the benchmark do (with_demo_dbt_vars).
-    # Builds through run_dbt (the golden and fixture warehouses) keep the seed's
-    # severities; tests/unit/test_blocking_gate.py checks the blocking gate itself.
-    from spendkoll.demo.generator import DEMO_DBT_VARS
-
-    monkeypatch.setenv("SPENDKOLL_DBT_VARS", json.dumps(DEMO_DBT_VARS))
+    monkeypatch.setenv("SPENDKOLL_DBT_VARS", DEMO_DBT_VARS_JSON)
 
 
 @pytest.fixture
