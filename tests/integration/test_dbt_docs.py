@@ -32,6 +32,7 @@ PUBLIC = {
     "kpi_supplier_concentration",
     "kpi_contract_expiry",
     "kpi_supplier_segments",
+    "kpi_supplier_profile",
 }
 
 

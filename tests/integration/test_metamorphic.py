@@ -709,6 +709,7 @@ def test_added_line_changes_only_its_supplier_and_the_totals(
         *SPEND_KPI_GRAINS,
         "kpi_supplier_concentration",
         "kpi_supplier_segments",
+        "kpi_supplier_profile",
         "kpi_contract_expiry",
     }
     assert set(after) == checked, f"marts this test does not know: {set(after) ^ checked}"
@@ -773,6 +774,15 @@ def test_added_line_changes_only_its_supplier_and_the_totals(
         )
 
     assert_only_changed(before[seg], after[seg], seg_group, seg)
+
+    # the supplier profile: only the rows of the line's fiscal year (its shares move)
+    profile = "kpi_supplier_profile"
+    assert_only_changed(
+        before[profile],
+        after[profile],
+        lambda row: row["fiscal_year"] == added["fiscal_year"],
+        profile,
+    )
     old_seg, new_seg = by_key(before[seg], grain), by_key(after[seg], grain)
     group = [k for k, r in old_seg.items() if seg_group(r)]
     assert len(group) > 1 and group == [k for k, r in new_seg.items() if seg_group(r)]
