@@ -621,9 +621,11 @@ def sparkline(values: list[float], width: int = 150, height: int = 26, label: st
     )
 
 
-def _environment() -> jinja2.Environment:
+def template_environment(folder: Path = TEMPLATES) -> jinja2.Environment:
+    """The Jinja2 environment of spendkoll's HTML pages (the controller's report,
+    the comparison pages): autoescaped, strict about undefined names."""
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
+        loader=jinja2.FileSystemLoader(folder),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -634,7 +636,7 @@ def _environment() -> jinja2.Environment:
 
 def render_pages(folder: Path, ctx: dict[str, Any]) -> list[Path]:
     """index(.en).html and validation(.en).html from the gathered figures."""
-    env = _environment()
+    env = template_environment()
     written = []
     for lang in LANGS:
         t, f = LABELS[lang], Fmt(lang)

@@ -813,14 +813,9 @@ def _plot(row: ComparisonRow) -> dict[str, float] | None:
 
 
 def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
+    from spendkoll.quality.report import template_environment
+
+    return template_environment(TEMPLATES)
 
 
 def render_page(
