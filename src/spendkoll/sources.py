@@ -52,6 +52,11 @@ DEFAULT_REPLACE = {
     "dq_decisions": "none",
     "supplier_register": "snapshot",
 }
+# Archived copies kept per source (keep_archived): every delivery of the sources
+# the figures rest on stays in the raw archive; the register's weekly bulk files
+# (about 1 GB a week unpacked, and republished by their publishers) keep the
+# newest four.
+DEFAULT_KEEP_ARCHIVED: dict[str, int | str] = {"supplier_register": 4}
 # The supplier register's formats (loaders/register.py), each a published layout:
 # Bolagsverket's bulk file, SCB's bulk file of legal units (juridiska enheter) and
 # SCB's size classes as an organisation buys them.
@@ -198,6 +203,9 @@ class SourceConfig:
     confirm: tuple[str, ...] = ()  # file names (glob patterns) confirmed beforehand
     sie_accounts: tuple[str, ...] = ("4", "5", "6", "7", "8")
     columns: dict[str, ColumnRule] = field(default_factory=dict)
+    # how many of the source's newest deliveries keep their archived copy; an older
+    # one's copy is deleted once it has been replaced (None: keep every copy)
+    keep_archived: int | None = None
 
     @property
     def landing_dir_name(self) -> str:
@@ -312,7 +320,15 @@ def parse_source(raw: dict[str, Any], where: str) -> SourceConfig:
         "confirm",
         "sie_accounts",
         "columns",
+        "keep_archived",
     }
+    keep_archived = raw.get("keep_archived", DEFAULT_KEEP_ARCHIVED.get(kind, "all"))
+    if keep_archived == "all":
+        keep_archived = None
+    elif isinstance(keep_archived, bool) or not isinstance(keep_archived, int) or keep_archived < 1:
+        raise ConfigError(
+            f'{where}: keep_archived must be a number of deliveries (1 or more) or "all"'
+        )
     max_change = float(raw.get("max_change_share", 0.5))
     if not 0 < max_change <= 1:
         raise ConfigError(f"{where}: max_change_share must be above 0 and at most 1")
@@ -340,6 +356,7 @@ def parse_source(raw: dict[str, Any], where: str) -> SourceConfig:
         confirm=tuple(confirm),
         sie_accounts=tuple(str(a) for a in raw.get("sie_accounts", ("4", "5", "6", "7", "8"))),
         columns=columns,
+        keep_archived=keep_archived,
     )
 
 

@@ -758,6 +758,69 @@ def test_the_register_source_settings() -> None:
     assert mapped.columns["size_class"].column == "Stkl"
 
 
+def test_keep_archived_deletes_only_old_replaced_copies(data_dir: DataDir) -> None:
+    assert size().keep_archived == 4 and source().keep_archived is None
+    assert size(keep_archived="all").keep_archived is None
+    for bad in (0, -1, "4", True, 1.5):
+        with pytest.raises(ConfigError, match="keep_archived must be"):
+            size(keep_archived=bad)
+    cfg = size(keep_archived=2)
+    archive = data_dir.archive / cfg.name
+    weeks = []
+    for week in range(1, 5):  # four weekly deliveries, each a new snapshot
+        deliver(
+            data_dir,
+            cfg,
+            f"week{week}.csv",
+            f"organisationsnummer;storleksklass\n556036-0793;{week}\n".encode(),
+        )
+        [r] = load_source(cfg, data_dir, KEY)
+        weeks.append(r.batch_id)
+    rows = q(
+        data_dir,
+        "select batch_id, status, archived_path is not null, message from raw.load_batch "
+        "order by batch_id",
+    )
+    # the two newest keep their copy; the two replaced before them lost it, with a note
+    assert [(b, s, a) for b, s, a, _ in rows] == [
+        (weeks[0], "replaced", False),
+        (weeks[1], "replaced", False),
+        (weeks[2], "replaced", True),
+        (weeks[3], "loaded", True),
+    ]
+    assert all("archived copy deleted (keep_archived = 2)" in (m or "") for *_, m in rows[:2])
+    assert sorted(p.name.split("_")[0] for p in archive.iterdir()) == [
+        f"{weeks[2]:06d}",
+        f"{weeks[3]:06d}",
+    ]
+    # the snapshot is the last week's; the checksums stay, so an old file is still known
+    assert q(data_dir, "select size_class from raw.register_size_class") == [(4,)]
+    deliver(data_dir, cfg, "week1-again.csv", b"organisationsnummer;storleksklass\n556036-0793;1\n")
+    [again] = load_source(cfg, data_dir, KEY)
+    assert again.status == "unchanged" and again.batch_id == weeks[0]
+
+
+def test_the_ledger_keeps_every_archived_copy(data_dir: DataDir) -> None:
+    cfg = source(replace="file", confirm=["gl.csv"])
+    header = (
+        "verification_id;line_number;posting_date;invoice_date;invoice_number;"
+        "supplier_org_number;supplier_name;account;cost_centre;amount_excl_vat;vat;description\n"
+    )
+    for n in range(1, 4):  # the same file name delivered again three times
+        folder = data_dir.landing_for(cfg.name)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "gl.csv").write_text(
+            header
+            + f"V{n};1;2024-03-0{n};2024-03-01;F{n};556036-0793;A AB;6410;HSV01;{n}00.00;0;x\n",
+            encoding="utf-8",
+        )
+        load_source(cfg, data_dir, KEY)
+    assert q(
+        data_dir, "select count(*), count(archived_path) from raw.load_batch where rows_loaded > 0"
+    ) == [(3, 3)]
+    assert len(list((data_dir.archive / cfg.name).iterdir())) == 3
+
+
 def test_a_mapped_size_class_column(data_dir: DataDir) -> None:
     cfg = size(columns={"supplier_id": "Orgnr", "size_class": "Stkl"})
     deliver(data_dir, cfg, SIZE_FILE, b"Orgnr;Namn;Stkl\n556036-0793;X AB;4\n")

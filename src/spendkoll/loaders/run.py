@@ -105,6 +105,31 @@ def remove_orphans(con: duckdb.DuckDBPyConnection, cfg: SourceConfig, data: Data
         shutil.rmtree(work)
 
 
+def prune_archive(con: duckdb.DuckDBPyConnection, cfg: SourceConfig, data: DataDir) -> int:
+    """Delete the archived copies the source's `keep_archived` no longer keeps: those of
+    replaced deliveries older than its newest `keep_archived`. The batch keeps its
+    row (figures, checksum, status) with `archived_path` null and a note; the row
+    goes first, so a crash in between leaves an orphan `remove_orphans` deletes."""
+    if cfg.keep_archived is None:
+        return 0
+    rows = con.execute(
+        "select batch_id, archived_path, status from raw.load_batch "
+        "where source_name = ? and archived_path is not null order by batch_id desc",
+        [cfg.name],
+    ).fetchall()
+    old = [(b, Path(p)) for b, p, status in rows[cfg.keep_archived :] if status == "replaced"]
+    for batch_id, path in old:
+        con.execute(
+            "update raw.load_batch set archived_path = null, message = "
+            "concat_ws('; ', message, ?) where batch_id = ?",
+            [f"archived copy deleted (keep_archived = {cfg.keep_archived})", batch_id],
+        )
+        # by name, as remove_orphans: the data directory may have moved
+        (data.archive / cfg.name / path.name).unlink(missing_ok=True)
+        log.info("%s: deleted the archived copy of replaced batch %s", cfg.name, batch_id)
+    return len(old)
+
+
 def take_back_held(cfg: SourceConfig, data: DataDir, names: set[str]) -> None:
     """Move confirmed deliveries that were held back from rejected/ to landing."""
     landing = data.landing_for(cfg.landing_dir_name)
@@ -197,6 +222,7 @@ def load_source(
                 time.perf_counter() - started,
             )
             results.append(result)
+        prune_archive(con, cfg, data)
     rejected = [r for r in results if r.status == "rejected"]
     if rejected:
         raise LoadFailed(
