@@ -49,7 +49,7 @@ import duckdb
 
 from spendkoll.errors import FileRejected
 from spendkoll.faults import fault_point
-from spendkoll.loaders.pipeline import LoadResult
+from spendkoll.loaders.pipeline import LoadResult, unchanged_result
 from spendkoll.pii import hide_numbers, mask_personnummer
 from spendkoll.sources import SourceConfig
 from spendkoll.textio import sha256_of, sniff, to_utf8
@@ -449,20 +449,9 @@ def load_decision_file(
     as a whole cannot be taken (nothing of it is loaded)."""
     file_name = path.name
     digest = sha256_of(path)
-    seen = con.execute(
-        "select batch_id from raw.load_batch where source_name = ? and sha256 = ? "
-        "and status in ('loaded', 'replaced') order by batch_id limit 1",
-        [cfg.name, digest],
-    ).fetchone()
-    if seen:
-        path.unlink()
-        return DecisionLoadResult(
-            cfg.name,
-            file_name,
-            "unchanged",
-            batch_id=seen[0],
-            message=f"identical to batch {seen[0]}; nothing changed",
-        )
+    unchanged = unchanged_result(con, path, cfg, digest, DecisionLoadResult)
+    if unchanged:
+        return unchanged
     started = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     delivered = dt.datetime.fromtimestamp(path.stat().st_mtime).date()
     suffix = path.suffix.lower()

@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -98,6 +99,31 @@ class LoadResult:
     amount_loaded: Decimal | None = None
     replaced_batches: list[int] = field(default_factory=list)
     message: str | None = None
+
+
+R = TypeVar("R", bound=LoadResult)
+
+
+def unchanged_result(
+    con: duckdb.DuckDBPyConnection, path: Path, cfg: SourceConfig, digest: str, kind: type[R]
+) -> R | None:
+    """A file whose checksum a batch of the source loaded before (still loaded or since
+    replaced) changes nothing: the landing file is removed and `unchanged` returned."""
+    seen = con.execute(
+        "select batch_id from raw.load_batch where source_name = ? and sha256 = ? "
+        "and status in ('loaded', 'replaced') order by batch_id limit 1",
+        [cfg.name, digest],
+    ).fetchone()
+    if not seen:
+        return None
+    path.unlink()
+    return kind(
+        cfg.name,
+        path.name,
+        "unchanged",
+        batch_id=seen[0],
+        message=f"identical to batch {seen[0]}; nothing changed",
+    )
 
 
 Reader = Callable[[Path, SourceConfig, Path], Prepared]
@@ -601,20 +627,9 @@ def load_file(
     """Load one landing file.  Raises :class:`FileRejected` when nothing may be loaded."""
     file_name = path.name
     digest = sha256_of(path)
-    seen = con.execute(
-        "select batch_id from raw.load_batch where source_name = ? and sha256 = ? "
-        "and status in ('loaded', 'replaced') order by batch_id limit 1",
-        [cfg.name, digest],
-    ).fetchone()
-    if seen:
-        path.unlink()
-        return LoadResult(
-            cfg.name,
-            file_name,
-            "unchanged",
-            batch_id=seen[0],
-            message=f"identical to batch {seen[0]}; nothing changed",
-        )
+    unchanged = unchanged_result(con, path, cfg, digest, LoadResult)
+    if unchanged:
+        return unchanged
 
     started = datetime.now(UTC).replace(tzinfo=None)
     work_dir.mkdir(parents=True, exist_ok=True)

@@ -89,6 +89,7 @@ from spendkoll.loaders.pipeline import (
     _hold_large_change,
     mask_free_text,
     mask_quarantine,
+    unchanged_result,
 )
 from spendkoll.pii import find_personnummer, hide_numbers
 from spendkoll.sources import SourceConfig
@@ -1248,20 +1249,9 @@ def load_register_file(
     may be loaded (the previous snapshot stays)."""
     file_name = path.name
     digest = sha256_of(path)
-    seen = con.execute(
-        "select batch_id from raw.load_batch where source_name = ? and sha256 = ? "
-        "and status in ('loaded', 'replaced') order by batch_id limit 1",
-        [cfg.name, digest],
-    ).fetchone()
-    if seen:
-        path.unlink()
-        return RegisterLoadResult(
-            cfg.name,
-            file_name,
-            "unchanged",
-            batch_id=seen[0],
-            message=f"identical to batch {seen[0]}; nothing changed",
-        )
+    unchanged = unchanged_result(con, path, cfg, digest, RegisterLoadResult)
+    if unchanged:
+        return unchanged
     started = datetime.now(UTC).replace(tzinfo=None)
     spec = FORMAT_SPECS[cfg.format]()
     ids = _Identities(key)
