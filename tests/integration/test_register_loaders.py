@@ -821,6 +821,72 @@ def test_the_ledger_keeps_every_archived_copy(data_dir: DataDir) -> None:
     assert len(list((data_dir.archive / cfg.name).iterdir())) == 3
 
 
+def test_the_raw_suite_checks_the_register(data_dir: DataDir) -> None:
+    from spendkoll.quality.validation import Validator
+
+    ledger = source(replace="file")
+    folder = data_dir.landing_for(ledger.name)
+    folder.mkdir(parents=True, exist_ok=True)
+    # two suppliers with an organisationsnummer: one in the register, one in neither file
+    (folder / "gl.csv").write_text(
+        "verification_id;line_number;posting_date;invoice_date;invoice_number;"
+        "supplier_org_number;supplier_name;account;cost_centre;amount_excl_vat;vat;description\n"
+        "V1;1;2024-03-05;2024-03-01;F1;556036-0793;A AB;6410;HSV01;100.00;25.00;x\n"
+        "V2;1;2024-03-06;2024-03-01;F2;556677-8808;B AB;6410;HSV01;50.00;12.50;y\n",
+        encoding="utf-8",
+    )
+    load_source(ledger, data_dir, KEY)
+
+    def observed() -> dict[str, tuple[str | None, bool]]:
+        report = Validator(data_dir, build_docs=False).validate_raw()
+        return {
+            o.column or "": (o.observed, o.success)
+            for o in report.outcomes
+            if o.suite == "raw_dataset" and "register" in (o.column or "")
+        }
+
+    # no register loaded: nothing to hold the ledger against
+    assert observed()["ledger_suppliers_not_in_register_share"] == ("0", True)
+    deliver(data_dir, bv(), BV_FILE)
+    load_source(bv(), data_dir, KEY)
+    deliver(data_dir, scb(), SCB_FILE)
+    load_source(scb(), data_dir, KEY)
+    for week in (1, 2):
+        deliver(
+            data_dir, size(), f"w{week}.csv", f"orgnr;storleksklass\n5560360793;{week}\n".encode()
+        )
+        load_source(size(), data_dir, KEY)
+    clean = observed()
+    assert clean["ledger_suppliers_not_in_register_share"] == ("0.5", False)
+    assert all(
+        ok
+        for column, (_, ok) in clean.items()
+        if column != "ledger_suppliers_not_in_register_share"
+    ), clean
+    assert clean["register_snapshot_age_days"] == ("0", True)
+
+    con = duckdb.connect(str(data_dir.warehouse))
+    con.execute("insert into raw.register_scb select * from raw.register_scb limit 1")
+    con.execute(
+        "insert into raw.register_bolagsverket select * from raw.register_bolagsverket limit 2"
+    )
+    con.execute(
+        "update raw.load_batch set status = 'loaded' "
+        "where source_name = 'register_size' and status = 'replaced'"
+    )
+    con.execute(
+        "update raw.load_batch set finished_at = finished_at - interval 20 day "
+        "where source_name = 'register_scb'"
+    )
+    con.close()
+    broken = observed()
+    assert broken["register_scb_duplicate_keys"] == ("1", False)
+    assert broken["register_bolagsverket_duplicate_keys"] == ("2", False)
+    assert broken["register_sources_with_several_snapshots"] == ("1", False)
+    assert broken["register_snapshot_age_days"] == ("20", False)
+    assert broken["register_size_duplicate_keys"] == ("0", True)
+
+
 def test_a_mapped_size_class_column(data_dir: DataDir) -> None:
     cfg = size(columns={"supplier_id": "Orgnr", "size_class": "Stkl"})
     deliver(data_dir, cfg, SIZE_FILE, b"Orgnr;Namn;Stkl\n556036-0793;X AB;4\n")

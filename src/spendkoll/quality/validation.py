@@ -117,7 +117,34 @@ select
     (select count(*) - count(distinct (contract_id, coalesce(supplier_key, '')))
        from raw.contract) as contract_duplicate_keys,
     (select count(*) - count(distinct order_id) from raw.ecommerce_order)
-       as ecommerce_duplicate_order_ids
+       as ecommerce_duplicate_order_ids,
+    -- the supplier register: one snapshot per source, one row per registration or unit
+    (select count(*) from (select source_name from raw.load_batch
+                           where kind = 'supplier_register' and status = 'loaded'
+                           group by source_name having count(*) > 1))
+       as register_sources_with_several_snapshots,
+    (select count(*) - count(distinct (supplier_key, coalesce(name_protection_no, 0)))
+       from raw.register_bolagsverket) as register_bolagsverket_duplicate_keys,
+    (select count(*) - count(distinct supplier_key) from raw.register_scb)
+       as register_scb_duplicate_keys,
+    (select count(*) - count(distinct supplier_key) from raw.register_size_class)
+       as register_size_duplicate_keys,
+    -- days since the oldest of the register sources' current snapshots was loaded
+    -- (0 without a register): the bulk files are published weekly
+    (select coalesce(max(date_diff('day', finished_at, localtimestamp)), 0)
+       from raw.load_batch where kind = 'supplier_register' and status = 'loaded'
+         and format in ('bolagsverket', 'scb_je')) as register_snapshot_age_days,
+    -- ledger suppliers with an organisationsnummer found in neither bulk file
+    -- (0 without one): a register of another country, a cut file or a stale one
+    (select case when not exists (select 1 from raw.register_bolagsverket)
+                  and not exists (select 1 from raw.register_scb) then 0
+                 else coalesce(avg(case when r.supplier_key is null then 1.0 else 0.0 end), 0)
+            end
+       from (select distinct supplier_key from raw.ledger_line
+             where supplier_id_status = 'orgnr') as l
+       left join (select supplier_key from raw.register_bolagsverket
+                  union select supplier_key from raw.register_scb) as r
+         on r.supplier_key = l.supplier_key) as ledger_suppliers_not_in_register_share
 """
 
 MARTS_METRICS = """
