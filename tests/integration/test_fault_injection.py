@@ -203,6 +203,27 @@ def test_load_killed_recovers_on_rerun(
     assert marts_without_ids(warehouse(root)) == marts_without_ids(warehouse(clean))
 
 
+def test_load_killed_after_recording_a_rejection_rejects_it_again(tmp_path: Path) -> None:
+    """Killed between logging a rejection and moving the file aside: the file is
+    still in landing, and the rerun rejects it again (nothing moved untraced)."""
+    root = tmp_path / "var"
+    folder = root / "landing" / "ledger"
+    folder.mkdir(parents=True)
+    broken = folder / "ledger_broken.csv"
+    broken.write_text("this;is;not;a;ledger\n1;2;3;4;5\n", encoding="utf-8")
+    proc = spendkoll(root, "load", "ledger", fault="reject.recorded", check=False)
+    assert killed(proc), (proc.returncode, proc.stderr[-2000:])
+    assert broken.exists() and not any((root / "rejected").rglob("*ledger_broken.csv"))
+    assert_lock_free(root)
+    proc = spendkoll(root, "load", "ledger", check=False)
+    assert proc.returncode != 0 and "ledger_broken.csv" in proc.stdout + proc.stderr
+    assert not broken.exists()
+    assert len(list((root / "rejected" / "ledger").glob("*_ledger_broken.csv"))) == 1
+    assert rows(
+        warehouse(root), "select status, file_name from raw.load_batch order by batch_id"
+    ) == [("rejected", "ledger_broken.csv"), ("rejected", "ledger_broken.csv")]
+
+
 # Batch ids follow the order files were loaded in, which the test changed on
 # purpose; a line's id and the ids made of it name its batch.
 IDS = ("ledger_line_id", "batch_id", "exception_id", "contract_exception_id", "built_at")

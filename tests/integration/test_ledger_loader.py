@@ -179,6 +179,40 @@ def test_invalid_utf8_rejects_with_line(data_dir):
     assert totals(data_dir) == (0, None)
 
 
+def test_a_retry_still_fails_on_a_file_an_earlier_try_rejected(data_dir):
+    """A try killed after moving a bad file aside, before it could fail: its retry
+    (same scheduler run, rejected_since = the run's start) finds nothing in landing
+    and must fail all the same, until the file is corrected or removed."""
+    import datetime as dt
+
+    night = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    write(data_dir, "ledger_2024-03.csv", "\n".join([HEADER, *ROWS]) + "\n")
+    write(data_dir, "ledger_2024-04.csv", "this;is;not;a;ledger\n1;2;3;4;5\n")
+    with pytest.raises(LoadFailed, match="ledger_2024-04.csv"):
+        load_source(source(), data_dir, KEY)  # the try the worker's death cut short
+    assert totals(data_dir) == (3, TOTAL)
+    # the retry: nothing left in landing
+    with pytest.raises(LoadFailed, match=r"ledger_2024-04.csv.*\(an earlier try\)") as exc:
+        load_source(source(), data_dir, KEY, rejected_since=night)
+    assert [r.file_name for r in exc.value.results] == ["ledger_2024-04.csv"]
+    # the command line, and the next night, report it once, not again
+    assert load_source(source(), data_dir, KEY) == []
+    later = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    assert load_source(source(), data_dir, KEY, rejected_since=later) == []
+    # a corrected file of the same name loads: the rejection no longer stands
+    write(data_dir, "ledger_2024-04.csv", "\n".join([HEADER, ROWS[0].replace("03-05", "04-05")]))
+    [fixed] = load_source(source(), data_dir, KEY, rejected_since=night)
+    assert fixed.status == "loaded"
+    assert load_source(source(), data_dir, KEY, rejected_since=night) == []
+    # a file removed from rejected/ by whoever dealt with it does not stand either
+    write(data_dir, "ledger_2024-05.csv", "not a ledger\n")
+    with pytest.raises(LoadFailed):
+        load_source(source(), data_dir, KEY)
+    for p in (data_dir.rejected / "ledger").glob("*ledger_2024-05.csv*"):
+        p.unlink()
+    assert load_source(source(), data_dir, KEY, rejected_since=night) == []
+
+
 def test_same_file_twice_changes_nothing(data_dir):
     text = "\n".join([HEADER, *ROWS]) + "\n"
     write(data_dir, "ledger_2024-03.csv", text)

@@ -788,14 +788,15 @@ def load_file(
 def record_rejection(
     con: duckdb.DuckDBPyConnection, path: Path, cfg: SourceConfig, rejected_dir: Path, reason: str
 ) -> LoadResult:
-    """Move a rejected file aside with its reason, and log the rejection."""
+    """Log the rejection, then move the rejected file aside with its reason.
+
+    The row goes first: a crash before the move leaves the file in landing, and
+    the rerun rejects it again; the other way round the file would have been
+    moved aside without a trace the rerun could report."""
     digest = sha256_of(path)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-    rejected_dir.mkdir(parents=True, exist_ok=True)
     dest = rejected_dir / f"{stamp}_{path.name}"
-    shutil.move(str(path), dest)
     reason = hide_numbers(reason) or ""
-    dest.with_name(dest.name + ".reason.txt").write_text(reason + "\n", encoding="utf-8")
     batch_id = next_batch_id(con)
     now = datetime.now(UTC).replace(tzinfo=None)
     con.execute(
@@ -804,4 +805,8 @@ def record_rejection(
         "values (?, ?, ?, ?, ?, ?, ?, 'rejected', ?, ?, ?)",
         [batch_id, cfg.name, cfg.kind, path.name, str(dest), digest, cfg.format, reason, now, now],
     )
+    fault_point("reject.recorded")
+    rejected_dir.mkdir(parents=True, exist_ok=True)
+    dest.with_name(dest.name + ".reason.txt").write_text(reason + "\n", encoding="utf-8")
+    shutil.move(str(path), dest)
     return LoadResult(cfg.name, path.name, "rejected", batch_id, message=reason)

@@ -130,6 +130,40 @@ def prune_archive(con: duckdb.DuckDBPyConnection, cfg: SourceConfig, data: DataD
     return len(old)
 
 
+def earlier_rejections(
+    con: duckdb.DuckDBPyConnection,
+    cfg: SourceConfig,
+    data: DataDir,
+    since: datetime,
+    results: list[LoadResult],
+) -> list[LoadResult]:
+    """Files of the source an earlier try of the same run rejected (since ``since``)
+    and that still stand: the file still waits in rejected/ and no later delivery
+    of the same name has loaded (a corrected file, or a held one confirmed)."""
+    own = {r.batch_id for r in results}
+    rows = con.execute(
+        """
+        select r.batch_id, r.file_name, r.message, r.archived_path from raw.load_batch as r
+        where r.source_name = ? and r.status = 'rejected' and r.started_at >= ?
+          and not exists (
+              select 1 from raw.load_batch as later
+              where later.source_name = r.source_name and later.file_name = r.file_name
+                and later.batch_id > r.batch_id
+                and later.status in ('loaded', 'replaced'))
+        order by r.batch_id""",
+        [cfg.name, since],
+    ).fetchall()
+    earlier = [
+        LoadResult(cfg.name, name, "rejected", batch_id=b, message=f"{message} (an earlier try)")
+        for b, name, message, path in rows
+        # by name, as remove_orphans: the data directory may have moved
+        if b not in own and path and (data.rejected / cfg.name / Path(path).name).exists()
+    ]
+    for r in earlier:
+        log.error("rejected by an earlier try of this run: %s %s", r.file_name, r.message)
+    return earlier
+
+
 def take_back_held(cfg: SourceConfig, data: DataDir, names: set[str]) -> None:
     """Move confirmed deliveries that were held back from rejected/ to landing."""
     landing = data.landing_for(cfg.landing_dir_name)
@@ -148,11 +182,17 @@ def load_source(
     data: DataDir | None = None,
     key: bytes | None = None,
     confirm: set[str] | None = None,
+    rejected_since: datetime | None = None,
 ) -> list[LoadResult]:
     """Load every landing file of a source; raise :class:`LoadFailed` if any was rejected.
 
     Good files are loaded even when another file of the same run is rejected;
     the rejected ones are moved to ``rejected/<source>/`` with their reason.
+
+    ``rejected_since`` (naive UTC; the scheduler's run start) also counts the files
+    rejected since then by an earlier try of the same run: a try killed after
+    moving a file aside, before it could fail, would otherwise leave its retry
+    nothing to find, and the run would succeed.
     """
     data = (data or DataDir.from_env()).ensure()
     key = key or pseudonym_key()
@@ -223,6 +263,8 @@ def load_source(
             )
             results.append(result)
         prune_archive(con, cfg, data)
+        if rejected_since is not None:
+            results.extend(earlier_rejections(con, cfg, data, rejected_since, results))
     rejected = [r for r in results if r.status == "rejected"]
     if rejected:
         raise LoadFailed(

@@ -9,7 +9,7 @@ files have loaded) so that the failure shows and alerts.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import DAG, Asset, task
@@ -43,6 +43,20 @@ def default_args() -> dict[str, Any]:
     }
 
 
+def run_started() -> datetime | None:
+    """When the current DAG run started (naive UTC, as raw.load_batch's times), or
+    None outside a task (e.g. `spendkoll load`)."""
+    from airflow.sdk import get_current_context
+
+    try:
+        started = get_current_context()["dag_run"].start_date
+    except Exception:  # noqa: BLE001 - no task context: nothing of a run to recover
+        return None
+    if started is None:
+        return None
+    return started.astimezone(UTC).replace(tzinfo=None) if started.tzinfo else started
+
+
 def load_summary(source: str, optional: bool = False) -> dict[str, Any]:
     """Run the load of one source; the returned summary is the task's XCom. An
     optional source (the controller's decisions) the sources file does not
@@ -63,12 +77,13 @@ def load_summary(source: str, optional: bool = False) -> dict[str, Any]:
     # load_source logs a line per file (status, rows, seconds); here the source's total
     with stage(log, f"load {source}") as done:
         try:
-            results = load_source(cfg)
+            results = load_source(cfg, rejected_since=run_started())
         except LoadFailed as exc:
             for r in exc.results:
                 log.error("%s", r)
             # A rejected file has been moved aside: a retry would find nothing and
-            # succeed, hiding the failure.  Fail now, without retries.
+            # succeed, hiding the failure.  Fail now, without retries.  (A try
+            # killed before it could fail is caught by rejected_since on retry.)
             raise AirflowFailException(str(exc)) from exc
         done.rows = sum(r.rows_loaded or 0 for r in results)
         done.extra = {"files": len(results)}
