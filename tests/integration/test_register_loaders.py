@@ -776,10 +776,14 @@ def test_keep_archived_deletes_only_old_replaced_copies(data_dir: DataDir) -> No
         )
         [r] = load_source(cfg, data_dir, KEY)
         weeks.append(r.batch_id)
+        if week == 3:  # a broken delivery between: rejected, and not one of the kept two
+            deliver(data_dir, cfg, "broken.csv", b"no;size;classes\n")
+            with pytest.raises(LoadFailed):
+                load_source(cfg, data_dir, KEY)
     rows = q(
         data_dir,
         "select batch_id, status, archived_path is not null, message from raw.load_batch "
-        "order by batch_id",
+        "where status <> 'rejected' order by batch_id",
     )
     # the two newest keep their copy; the two replaced before them lost it, with a note
     assert [(b, s, a) for b, s, a, _ in rows] == [

@@ -113,8 +113,9 @@ def prune_archive(con: duckdb.DuckDBPyConnection, cfg: SourceConfig, data: DataD
     if cfg.keep_archived is None:
         return 0
     rows = con.execute(
-        "select batch_id, archived_path, status from raw.load_batch "
-        "where source_name = ? and archived_path is not null order by batch_id desc",
+        "select batch_id, archived_path, status from raw.load_batch where source_name = ? "
+        "and archived_path is not null and status in ('loaded', 'replaced') "
+        "order by batch_id desc",
         [cfg.name],
     ).fetchall()
     old = [(b, Path(p)) for b, p, status in rows[cfg.keep_archived :] if status == "replaced"]
