@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import logging
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -603,8 +604,57 @@ def test_a_truncated_row_is_quarantined_with_line_and_column(data_dir: DataDir) 
     )
     assert (file, line, column) == (BV_FILE, 3, "registreringsdatum")
     assert reason.startswith("expected 11 fields") and "found 8: the row is cut short" in reason
-    assert value.startswith('"<hidden number>$ORGNR-IDORG";""')  # numbers hidden as always
+    # a broken row's text is never kept (it may be a sole trader's name and address)
+    assert value is None and "the row's text is not kept" in reason
     assert not q(data_dir, "select 1 from raw.register_bolagsverket where source_line = 3")
+
+
+def test_a_broken_scb_row_of_a_sole_trader_keeps_no_text(data_dir: DataDir) -> None:
+    """Cut before PeOrgNr: nothing in the line says it is a person's (JurForm 10)."""
+    lines = scb_text().split("\r\n")
+    lines.insert(3, "1\t\tBergs Måleri\t1\tStorgatan 1\t2\t10\tBerg, Anna\t43341")
+    deliver(data_dir, scb(max_bad_row_share=0.5), SCB_FILE, "\r\n".join(lines).encode("latin-1"))
+    [r] = load_source(scb(max_bad_row_share=0.5), data_dir, KEY)
+    assert r.rows_quarantined == 1
+    [(value, reason)] = q(data_dir, "select value, reason from raw.quarantine")
+    assert value is None and "cut short" in reason
+    assert not any(
+        "Berg" in str(v) for row in q(data_dir, "select * from raw.quarantine") for v in row
+    )
+
+
+@pytest.mark.parametrize("fmt", ["bolagsverket", "scb_je"])
+def test_a_file_without_header_is_rejected_without_echoing_its_first_row(
+    data_dir: DataDir, fmt: str
+) -> None:
+    cfg, text, enc = (
+        (bv(), bv_text().split("\n", 1)[1], "utf-8")
+        if fmt == "bolagsverket"
+        else (scb(), scb_text().split("\r\n", 1)[1], "latin-1")
+    )
+    name = BV_FILE if fmt == "bolagsverket" else SCB_FILE
+    deliver(data_dir, cfg, name, text.encode(enc))
+    with pytest.raises(LoadFailed) as exc:
+        load_source(cfg, data_dir, KEY)
+    message = str(exc.value)
+    assert "no column names (no header?)" in message
+    first = text.splitlines()[0]
+    words = [w for w in re.split(r"[^A-Za-zÅÄÖåäö]+", first) if len(w) > 3]
+    assert words and not [w for w in words if w in message], message
+    [(stored,)] = q(data_dir, "select message from raw.load_batch")
+    assert not [w for w in words if w in stored]
+
+
+def test_an_empty_register_delivery_is_rejected_and_keeps_the_snapshot(data_dir: DataDir) -> None:
+    deliver(data_dir, size(), SIZE_FILE)
+    [first] = load_source(size(), data_dir, KEY)
+    deliver(data_dir, size(), "empty.csv", b"organisationsnummer;storleksklass\n")
+    with pytest.raises(LoadFailed, match="no rows after the header"):
+        load_source(size(), data_dir, KEY)
+    assert q(
+        data_dir, "select batch_id, status from raw.load_batch where status <> 'rejected'"
+    ) == [(first.batch_id, "loaded")]
+    assert q(data_dir, "select count(*) from raw.register_size_class") == [(6,)]
 
 
 def test_too_many_bad_rows_reject_the_file_and_keep_the_snapshot(data_dir: DataDir) -> None:

@@ -458,7 +458,6 @@ def _header_index(
     differences. A column the loader reads that is missing rejects the file."""
     lower = {h.lower(): i for i, h in reversed(list(enumerate(found)))}
     missing = [c for c in read if c.lower() not in lower]
-    shown = delimiter.join(found) if len(found) > 1 else (found[0] if found else "")
     if missing:
         published_lower = {c.lower() for c in published}
         unexpected = [h for h in found if h.lower() not in published_lower]
@@ -466,12 +465,12 @@ def _header_index(
         if len(found) == len(published):
             pos = published.index(missing[0])
             detail = (
-                f"; column {pos + 1} is {found[pos]!r} where the layout has {missing[0]!r}"
+                f"; column {pos + 1} is {_cell(found[pos])} where the layout has {missing[0]!r}"
                 if found[pos].lower() != missing[0].lower()
                 else ""
             )
         elif unexpected:
-            detail = f"; names not in the layout: {', '.join(repr(u) for u in unexpected[:5])}"
+            detail = f"; names not in the layout: {', '.join(_cell(u) for u in unexpected[:5])}"
         hint = ""
         if len(found) <= 1:
             sep = "TAB" if delimiter == "\t" else repr(delimiter)
@@ -479,7 +478,7 @@ def _header_index(
         raise FileRejected(
             f"line 1: expected the column {missing[0]!r} of {what}, not found"
             + (f" (nor {', '.join(repr(m) for m in missing[1:4])})" if len(missing) > 1 else "")
-            + f"{detail}{hint}; the header found: {shown[:1500]!r}"
+            + f"{detail}{hint}; {_shown_header(found, delimiter)}"
         )
     notes = []
     gone = [c for c in published if c.lower() not in lower]
@@ -492,6 +491,25 @@ def _header_index(
     if new:
         notes.append(f"the header has column(s) not in the published layout: {', '.join(new)}")
     return {c: lower[c.lower()] for c in published if c.lower() in lower}, notes
+
+
+HEADER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,59}")
+
+
+def _cell(value: str) -> str:
+    """A header cell for a message: a name as written; anything else (a first line
+    that is a data row: a name, an address, an identity) only by its length."""
+    v = value.strip().strip('"')
+    return repr(v) if HEADER_NAME.fullmatch(v) else f"(a value of {len(v)} characters)"
+
+
+def _shown_header(found: list[str], delimiter: str) -> str:
+    """The header line for a message, without echoing data: when the first line is a
+    data row (no header), its cells would be a company's or a person's details."""
+    names = [_cell(c) for c in found]
+    if found and not any(HEADER_NAME.fullmatch(c.strip().strip('"')) for c in found):
+        return f"the first line has {len(found)} field(s) and no column names (no header?)"
+    return f"the header found ({len(found)} fields): {', '.join(names[:40])}"
 
 
 def _personal_text(text: str) -> bool:
@@ -1002,10 +1020,10 @@ def _structure_error(
     reason = f"expected {ncols} fields ({what}), found {count}: " + (
         "the row is cut short" if count < ncols else "the row has extra fields"
     )
-    if _personal_text(line):
-        stager.bad(n, column, None, reason + " (the row's text is not kept: it may be personal)")
-    else:
-        stager.bad(n, column, line, reason)
+    # A broken row cannot be told apart reliably (a line cut before PeOrgNr, or the
+    # second half of a line split in two, may be a sole trader's name and address):
+    # its text is never kept; the line number points into the archived file.
+    stager.bad(n, column, None, reason + " (the row's text is not kept: see the archived file)")
 
 
 def _bolagsverket_row(
@@ -1276,6 +1294,11 @@ def load_register_file(
             f"{cfg.max_bad_row_share:.0%}): is it the right file for format {cfg.format!r}? "
             f"First: {examples}"
         )
+    if read.rows_in == 0 and not bad_lines:
+        raise FileRejected(
+            f"no rows after the header: a {cfg.format!r} register delivery is never empty "
+            "(a cut-off download?); the previous snapshot stays"
+        )
     duplicates = _duplicates(con, spec)
     warnings, unknown_rows = _unknown_codes(con, spec)
     warnings = read.warnings + warnings
@@ -1301,9 +1324,15 @@ def load_register_file(
         )
         if not confirmed:
             _hold_large_change(con, cfg, table, where, batch_id, file_name)
+        # every current snapshot of the source, by its batch (not by its rows: a
+        # snapshot may hold none, and must be replaced all the same)
         affected = [
             r[0]
-            for r in con.execute(f"select distinct batch_id from {table} where {where}").fetchall()
+            for r in con.execute(
+                "select batch_id from raw.load_batch where source_name = ? "
+                "and status = 'loaded' and batch_id <> ? order by batch_id",
+                [cfg.name, batch_id],
+            ).fetchall()
         ]
         con.execute(f"delete from {table} where {where}")
         replaced = []

@@ -58,8 +58,10 @@ LABELS: dict[str, dict[str, str]] = {
         "dq": "Avvikande fakturarader (månaden)",
         "open": "Öppna felkonteringar på listan till redovisningen",
         "profile": "Leverantörsprofil (bolagsregistren, räkenskapsåret)",
-        "profile_note": "Andel av påverkbar spend och av leverantörer per storleksklass (SME = "
-        "under 250 anställda) enligt SCB och Bolagsverket; okänt visas alltid.",
+        "profile_note": "Andel av påverkbar spend och av leverantörer per storleksklass enligt "
+        "SCB och Bolagsverket. SME = under 200 anställda (SCB:s klasser 1–7); klass 8 "
+        "(200–499 anställda) går inte att dela vid EU:s gräns 250 och visas för sig; okänt "
+        "visas alltid.",
         "group": "Grupp",
         "spend_share": "Andel av spend",
         "supplier_share": "Andel av leverantörer",
@@ -123,8 +125,10 @@ LABELS: dict[str, dict[str, str]] = {
         "dq": "Invoice exceptions (the month)",
         "open": "Open mis-codings on the list to accounting",
         "profile": "Supplier profile (business registers, the fiscal year)",
-        "profile_note": "Share of addressable spend and of suppliers by size class (SME = "
-        "fewer than 250 employees) from SCB and Bolagsverket; the unknown part is always shown.",
+        "profile_note": "Share of addressable spend and of suppliers by size class from SCB "
+        "and Bolagsverket. SME = fewer than 200 employees (SCB classes 1-7); class 8 (200-499 "
+        "employees) cannot be split at the EU limit of 250 and is shown apart; the unknown "
+        "part is always shown.",
         "group": "Group",
         "spend_share": "Share of spend",
         "supplier_share": "Share of suppliers",

@@ -33,7 +33,7 @@ lines as (
                 register.bankruptcy_started_on < spend.posting_date
                 and (
                     register.bankruptcy_ended_on is null
-                    or spend.posting_date <= register.bankruptcy_ended_on
+                    or spend.posting_date < register.bankruptcy_ended_on
                 )
                 and not (register.bankruptcy_ended and register.bankruptcy_ended_on is null)
             )
