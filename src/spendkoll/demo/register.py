@@ -43,6 +43,7 @@ import numpy as np
 
 from spendkoll.demo.chart_of_accounts import BY_NUMBER
 from spendkoll.ids import classify_supplier_id, luhn_ok
+from spendkoll.loaders.register import BOLAGSVERKET_HEADER, SCB_HEADER
 
 if TYPE_CHECKING:
     from spendkoll.demo.generator import DemoSpec, Suppliers
@@ -67,48 +68,9 @@ ANSWER_COLUMNS = (
     "lines_after_event",
     "note",
 )
-BOLAGSVERKET_HEADER = (
-    "organisationsidentitet;namnskyddslopnummer;registreringsland;organisationsnamn;"
-    "organisationsform;avregistreringsdatum;avregistreringsorsak;"
-    "pagandeAvvecklingsEllerOmstruktureringsforfarande;registreringsdatum;"
-    "verksamhetsbeskrivning;postadress"
-)
-SCB_COLUMNS = [
-    "ForAndrTyp",
-    "COAdress",
-    "Foretagsnamn",
-    "FtgStat",
-    "Gatuadress",
-    "JEStat",
-    "JurForm",
-    "Namn",
-    "Ng1",
-    "Ng2",
-    "Ng3",
-    "Ng4",
-    "Ng5",
-    "PeOrgNr",
-    "PostNr",
-    "PostOrt",
-    "RegDatKtid",
-    "Reklamsparrtyp",
-    "mCOAdress",
-    "mForetagsnamn",
-    "mFtgStat",
-    "mGatuadress",
-    "mJEStat",
-    "mJurForm",
-    "mNamn",
-    "mNg1",
-    "mNg2",
-    "mNg3",
-    "mNg4",
-    "mNg5",
-    "mPostNr",
-    "mPostOrt",
-    "mRegDatKtid",
-    "mReklamsparrtyp",
-]
+# The published layouts are the loader's (checked against the fixtures written from
+# the publishers' descriptions: test_the_headers_are_the_published_ones).
+SCB_COLUMNS = list(SCB_HEADER)
 EPOCH = date(1970, 1, 1)
 NEVER = np.iinfo(np.int64).max
 
@@ -643,7 +605,7 @@ def write_register(
     bv_dir = landing / BOLAGSVERKET_DIR
     bv_dir.mkdir(parents=True, exist_ok=True)
     with (bv_dir / "bolagsverket_bulkfil.txt").open("w", encoding="utf-8", newline="\n") as f:
-        f.write(BOLAGSVERKET_HEADER + "\n")
+        f.write(";".join(BOLAGSVERKET_HEADER) + "\n")
         literal_null = False
         for e in bolagsverket:
             line = _bolagsverket_line(e, rng)

@@ -101,6 +101,29 @@ class LoadResult:
     message: str | None = None
 
 
+def reject_if_too_many_bad(
+    con: duckdb.DuckDBPyConnection,
+    bad_table: str,
+    rows_bad: int,
+    data_rows: int,
+    cfg: SourceConfig,
+    question: str,
+) -> None:
+    """Reject the whole file when more than the source's ``max_bad_row_share`` of its
+    rows could not be parsed (almost always the wrong file or mapping), naming the
+    first three bad lines and columns."""
+    if not data_rows or rows_bad / data_rows <= cfg.max_bad_row_share:
+        return
+    top = con.execute(
+        f"select line, column_name, reason from {bad_table} order by line nulls last limit 3"
+    ).fetchall()
+    examples = "; ".join(f"line {ln}, column {c!r}: {r}" for ln, c, r in top)
+    raise FileRejected(
+        f"{rows_bad:,} of {data_rows:,} rows cannot be parsed (more than "
+        f"{cfg.max_bad_row_share:.0%}): {question} First: {examples}"
+    )
+
+
 R = TypeVar("R", bound=LoadResult)
 
 
@@ -668,15 +691,7 @@ def load_file(
     rows_in = int(info["rows_in"])  # type: ignore[call-overload]
     rows_bad = int(info["rows_bad"])  # type: ignore[call-overload]
     data_rows = rows_in - prep.rows_skipped
-    if data_rows and rows_bad / data_rows > cfg.max_bad_row_share:
-        top = con.execute(
-            "select line, column_name, reason from bad order by line nulls last limit 3"
-        ).fetchall()
-        examples = "; ".join(f"line {ln}, column {c!r}: {r}" for ln, c, r in top)
-        raise FileRejected(
-            f"{rows_bad} of {data_rows} rows cannot be parsed (more than "
-            f"{cfg.max_bad_row_share:.0%}): is the source config right? First: {examples}"
-        )
+    reject_if_too_many_bad(con, "bad", rows_bad, data_rows, cfg, "is the source config right?")
 
     batch_id = next_batch_id(con)
     table = RAW_TABLES[cfg.kind]

@@ -89,6 +89,7 @@ from spendkoll.loaders.pipeline import (
     _hold_large_change,
     mask_free_text,
     mask_quarantine,
+    reject_if_too_many_bad,
     unchanged_result,
 )
 from spendkoll.pii import find_personnummer, hide_numbers
@@ -1284,16 +1285,14 @@ def load_register_file(
         read = _size_file(path, cfg, stager, ids, work_dir)
 
     bad_lines = con.execute("select count(distinct line) from reg_bad").fetchone()[0]  # type: ignore[index]
-    if read.rows_in and bad_lines / read.rows_in > cfg.max_bad_row_share:
-        top = con.execute(
-            "select line, column_name, reason from reg_bad order by line nulls last limit 3"
-        ).fetchall()
-        examples = "; ".join(f"line {ln}, column {c!r}: {r}" for ln, c, r in top)
-        raise FileRejected(
-            f"{bad_lines:,} of {read.rows_in:,} rows cannot be parsed (more than "
-            f"{cfg.max_bad_row_share:.0%}): is it the right file for format {cfg.format!r}? "
-            f"First: {examples}"
-        )
+    reject_if_too_many_bad(
+        con,
+        "reg_bad",
+        bad_lines,
+        read.rows_in,
+        cfg,
+        f"is it the right file for format {cfg.format!r}?",
+    )
     if read.rows_in == 0 and not bad_lines:
         raise FileRejected(
             f"no rows after the header: a {cfg.format!r} register delivery is never empty "

@@ -34,32 +34,25 @@ bolagsverket as (
     where registration_rank = 1
 ),
 
+-- one SCB unit and one size class per supplier: the latest delivery, first line
 scb as (
-    select * from (
-        select
-            units.*,
-            row_number() over (
-                partition by units.supplier_key
-                order by units.batch_id desc, units.source_line asc
-            ) as unit_rank
-        from {{ ref('stg_scb__legal_units') }} as units
-        where units.supplier_key in (select suppliers.supplier_key from suppliers)
-    )
-    where unit_rank = 1
+    select units.*
+    from {{ ref('stg_scb__legal_units') }} as units
+    where units.supplier_key in (select suppliers.supplier_key from suppliers)
+    qualify row_number() over (
+        partition by units.supplier_key
+        order by units.batch_id desc, units.source_line asc
+    ) = 1
 ),
 
 size_classes as (
-    select * from (
-        select
-            sizes.*,
-            row_number() over (
-                partition by sizes.supplier_key
-                order by sizes.batch_id desc, sizes.source_line asc
-            ) as size_rank
-        from {{ ref('stg_scb__size_classes') }} as sizes
-        where sizes.supplier_key in (select suppliers.supplier_key from suppliers)
-    )
-    where size_rank = 1
+    select sizes.*
+    from {{ ref('stg_scb__size_classes') }} as sizes
+    where sizes.supplier_key in (select suppliers.supplier_key from suppliers)
+    qualify row_number() over (
+        partition by sizes.supplier_key
+        order by sizes.batch_id desc, sizes.source_line asc
+    ) = 1
 ),
 
 -- the procedures of the chosen registration, one row per entry 'CODE:date'
