@@ -8,22 +8,14 @@ it has nothing to load. The load itself is spendkoll.loaders.register.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING
 
-from airflow.sdk import DAG, Asset, task
-
-from spendkoll.orchestration.assets import (
-    dag_id,
-    org_tags,
-    organisations_to_serve,
-    raw_asset_name,
-    raw_asset_uri,
-    warehouse_pool,
-)
-from spendkoll.orchestration.load_dags import default_args, load_summary
+from spendkoll.orchestration.assets import organisations_to_serve
+from spendkoll.orchestration.load_dags import load_dag_for, load_task
 
 if TYPE_CHECKING:
+    from airflow.sdk import DAG
+
     from spendkoll.organisations import Organisation
 
 SOURCES = ("register_bolagsverket", "register_scb", "register_size")
@@ -42,31 +34,12 @@ logged as warnings. Publishes the `spendkoll_raw_register_*` Assets.
 
 
 def supplier_register_dag(org: Organisation | None = None) -> DAG:
-    from spendkoll.organisations import activated
-
-    with DAG(
-        dag_id=dag_id("load_supplier_register", org),
-        # the registers are published weekly; early Monday, before the night's transform
-        schedule="30 0 * * 1",
-        start_date=datetime(2024, 1, 1),
-        catchup=False,
-        max_active_runs=1,
-        default_args=default_args(),
-        tags=["spendkoll", "load", "supplier_register", *org_tags(org)],
-        doc_md=DOC_MD + (f"\n\nOrganisation: **{org.name}** ({org.org_number})." if org else ""),
+    # the registers are published weekly; early Monday, before the night's transform
+    with load_dag_for(
+        "load_supplier_register", "30 0 * * 1", DOC_MD, "supplier_register", org
     ) as dag:
         for source in SOURCES:
-
-            @task(
-                task_id=f"load_{source}",
-                pool=warehouse_pool(org),
-                outlets=[Asset(name=raw_asset_name(source, org), uri=raw_asset_uri(source, org))],
-            )
-            def load(source: str = source) -> dict[str, object]:
-                with activated(org):
-                    return load_summary(source, optional=True)
-
-            load()
+            load_task(source, org, optional=True)
     return dag
 
 

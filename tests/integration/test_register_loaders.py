@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from conftest import FIXTURES, KEY, ROOT, source
+from test_personal_data import every_text_value
 
 from spendkoll.errors import ConfigError, LoadFailed
 from spendkoll.ids import classify_supplier_id
@@ -768,20 +769,11 @@ def test_no_personnummer_nor_sole_trader_name_in_any_table_nor_log(
         for cfg in (bv(max_bad_row_share=0.5), scb(), size()):
             load_source(cfg, data_dir, KEY)
     assert q(data_dir, "select line, value from raw.quarantine") == [(10, None)]
-    con = duckdb.connect(str(data_dir.warehouse), read_only=True)
-    try:
-        found = []
-        for schema, table, column in con.execute(
-            "select table_schema, table_name, column_name from information_schema.columns "
-            "where data_type = 'VARCHAR' and table_schema not in ('information_schema', "
-            "'pg_catalog')"
-        ).fetchall():
-            for (value,) in con.execute(
-                f'select distinct "{column}" from "{schema}"."{table}" where "{column}" is not null'
-            ).fetchall():
-                found += [(table, column, value) for p in PERSONAL if p in value]
-    finally:
-        con.close()
+    found = [
+        (where, value)
+        for where, value, _ in every_text_value(str(data_dir.warehouse))
+        if any(p in value for p in PERSONAL)
+    ]
     assert found == []
     assert not any(p in caplog.text for p in PERSONAL)
     assert q(

@@ -109,30 +109,40 @@ def load_dag(
     org: Organisation | None = None,
 ) -> DAG:
     """The load DAG of one source for one organisation (None: the single one)."""
-    from spendkoll.organisations import activated
+    with load_dag_for(f"load_{source}", schedule, doc_md, source, org) as dag:
+        load_task(source, org, optional)
+    return dag
 
-    with DAG(
-        dag_id=dag_id(f"load_{source}", org),
+
+def load_dag_for(name: str, schedule: str, doc_md: str, tag: str, org: Organisation | None) -> DAG:
+    """A load DAG's settings, shared by every load DAG (one or more load tasks)."""
+    return DAG(
+        dag_id=dag_id(name, org),
         schedule=schedule,
         start_date=datetime(2024, 1, 1),
         catchup=False,
         max_active_runs=1,
         default_args=default_args(),
-        tags=["spendkoll", "load", source, *org_tags(org)],
+        tags=["spendkoll", "load", tag, *org_tags(org)],
         doc_md=doc_md + (f"\n\nOrganisation: **{org.name}** ({org.org_number})." if org else ""),
-    ) as dag:
+    )
 
-        @task(
-            task_id=f"load_{source}",
-            pool=warehouse_pool(org),
-            outlets=[Asset(name=raw_asset_name(source, org), uri=raw_asset_uri(source, org))],
-        )
-        def load() -> dict[str, Any]:
-            with activated(org):
-                return load_summary(source, optional)
 
-        load()
-    return dag
+def load_task(source: str, org: Organisation | None, optional: bool = False) -> Any:
+    """The task loading one source, in the organisation's one-slot warehouse pool and
+    publishing the source's raw Asset; call inside a DAG."""
+    from spendkoll.organisations import activated
+
+    @task(
+        task_id=f"load_{source}",
+        pool=warehouse_pool(org),
+        outlets=[Asset(name=raw_asset_name(source, org), uri=raw_asset_uri(source, org))],
+    )
+    def load() -> dict[str, Any]:
+        with activated(org):
+            return load_summary(source, optional)
+
+    return load()
 
 
 def load_dags(source: str, schedule: str, doc_md: str, optional: bool = False) -> dict[str, DAG]:
